@@ -1,0 +1,190 @@
+"""The `course` command line. Thin: it parses options and calls the package.
+
+Nothing heavy is imported at module level, so `course --help` and the commands that train
+nothing answer in about a second; TensorFlow/JAX/Keras load only when a method runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from course.errors import CourseError
+from course.methods import METHODS
+
+app = typer.Typer(
+    help="Hyperparameter optimisation of a Keras MLP, five ways, with a generated report site.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="The telecust dataset.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+MethodSlug = StrEnum("MethodSlug", {slug: slug for slug in METHODS})
+
+
+class Protocol(StrEnum):
+    clean = "clean"
+    seed = "seed"
+
+
+_state = {"debug": False}
+
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile", "-p", help="Built-in profile: quick, standard (default) or full."),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="A profile TOML file of your own.")
+]
+SeedOpt = Annotated[int | None, typer.Option(help="Override the profile's seed.")]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Use this CSV instead of the downloaded dataset (validated, not checksummed)."
+    ),
+]
+FreshOpt = Annotated[
+    bool, typer.Option("--fresh", help="Discard finished fits of this run instead of resuming.")
+]
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Run `course run-all`, then `mkdocs serve` to read the report."""
+    _state["debug"] = debug
+
+
+@app.command()
+def methods() -> None:
+    """List the HPO methods (slugs used by the CLI, modules, pages and generated folders)."""
+    width = max(map(len, METHODS))
+    for method in METHODS.values():
+        typer.echo(f"{method.slug:<{width}}  {method.summary}")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Source URL, file:// URL or path (default: $COURSE_DATA_URL, else the "
+            "canonical URL)."
+        ),
+    ] = None,
+) -> None:
+    """Download the dataset to data/telecust.csv and verify its SHA-256."""
+    from course.data import fetch
+
+    typer.echo(f"dataset ready: {fetch(url)}")
+
+
+def _profile(profile: str | None, config: Path | None, seed: int | None):
+    from course import config as cfg
+
+    return cfg.load(profile, config).with_seed(seed)
+
+
+def _summary(runs: list) -> None:
+    from course.ledger import Ledger
+    from course.paths import GENERATED_DIR, LEDGER_FILE
+
+    ledger = Ledger(LEDGER_FILE)
+    try:
+        for run in runs:
+            result = ledger.result(run.run_id)
+            typer.echo(
+                f"{run.method}: selection score {result['selection_score']:.3f}, test accuracy "
+                f"{result['test_accuracy']:.3f} (95% CI {result['test_ci_low']:.3f}–"
+                f"{result['test_ci_high']:.3f}), model {result['model_path']}"
+            )
+    finally:
+        ledger.close()
+    typer.echo(f"exported to {GENERATED_DIR}/")
+
+
+@app.command()
+def run(
+    method: Annotated[MethodSlug, typer.Argument(help="Method slug (see `course methods`).")],
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    seed: SeedOpt = None,
+    protocol: Annotated[
+        Protocol,
+        typer.Option(
+            help="clean: validate on a holdout of the development set. seed: validate "
+            "on the test split, as the seed notebook did (optimistic)."
+        ),
+    ] = Protocol.clean,
+    data: DataOpt = None,
+    fresh: FreshOpt = False,
+) -> None:
+    """Run one method; rerunning the same command resumes where it stopped."""
+    from course.runner import run_study
+
+    prof = _profile(profile, config, seed)
+    _summary(run_study([(method.value, protocol.value)], prof, data=data, fresh=fresh))
+
+
+@app.command("run-all")
+def run_all(
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    seed: SeedOpt = None,
+    data: DataOpt = None,
+    fresh: FreshOpt = False,
+) -> None:
+    """Run every method (and the seed-protocol grid loop), then export the evidence."""
+    from course.runner import run_study
+
+    prof = _profile(profile, config, seed)
+    plan = [(slug, "clean") for slug in METHODS] + [("grid-loop", "seed")]
+    _summary(run_study(plan, prof, data=data, fresh=fresh))
+
+
+@app.command("export")
+def export_cmd(profile: ProfileOpt = None, config: ConfigOpt = None, seed: SeedOpt = None) -> None:
+    """Write trials.csv, results.csv and provenance.json from the ledger (trains nothing)."""
+    from course.export import export
+    from course.ledger import Ledger
+    from course.paths import GENERATED_DIR, LEDGER_FILE
+
+    prof = _profile(profile, config, seed)
+    if not LEDGER_FILE.exists():
+        raise CourseError(f"{LEDGER_FILE}: no ledger yet; run `course run-all` first")
+    ledger = Ledger(LEDGER_FILE)
+    try:
+        runs = export(ledger, prof.name, prof.seed)
+    finally:
+        ledger.close()
+    typer.echo(f"exported {len(runs)} runs to {GENERATED_DIR}/")
+
+
+def main() -> None:
+    """Entry point: bad input becomes one line on stderr and exit code 2, never a traceback."""
+    from typer.exceptions import TyperException  # base of typer's own (vendored) click errors
+
+    try:
+        code = app(standalone_mode=False)
+    except CourseError as exc:
+        if _state["debug"]:
+            raise
+        print(f"course: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `course` or `course data`
+            print(exc.format_message())
+            sys.exit(0)
+        print(f"course: error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        print("course: interrupted; rerun the same command to resume", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,166 @@
+"""Profiles: which search space, budgets and seeds a study uses, validated on load.
+
+A profile is a TOML file. `quick`, `standard` (the default) and `full` ship inside the package
+and differ only in sizes; an instructor can pass a file of their own with `--config`.
+Every validation error is one line naming the key, so the CLI can print it and exit 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from course.errors import CourseError
+from course.space import Space
+
+DEFAULT_PROFILE = "standard"
+MONITORS = ("val_accuracy", "val_loss")
+
+# Settings each method accepts under `[methods.<slug>]`, with their types and defaults.
+METHOD_SETTINGS: dict[str, dict[str, tuple[type, Any]]] = {
+    "grid-loop": {},
+}
+
+
+@dataclass(frozen=True)
+class Training:
+    """How every fit is run: the callbacks' settings."""
+
+    monitor: str = "val_accuracy"
+    patience: int = 5
+
+    @property
+    def mode(self) -> str:
+        """Keras callbacks' mode for the monitored quantity."""
+        return "min" if self.monitor.endswith("loss") else "max"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated profile. `digest` changes whenever anything that shapes results changes."""
+
+    name: str
+    description: str
+    seed: int
+    test_size: float
+    validation_size: float
+    space: Space
+    training: Training
+    methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def digest(self, **extra: Any) -> str:
+        """Hash of every result-shaping setting (plus `extra`, e.g. method and protocol)."""
+        payload = asdict(self)
+        payload.pop("description")
+        payload["space"] = {k: list(v) for k, v in self.space.values.items()}
+        payload.update(extra)
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_seed(self, seed: int | None) -> Profile:
+        """The same profile with another seed (the CLI's `--seed`)."""
+        if seed is None:
+            return self
+        fields = {**self.__dict__, "seed": seed}
+        return Profile(**fields)
+
+
+def builtin_profiles() -> list[str]:
+    """Names of the profiles that ship with the package."""
+    folder = resources.files("course") / "profiles"
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
+def load(name: str | None = None, path: Path | None = None) -> Profile:
+    """Load a built-in profile by name, or an instructor's TOML file by path."""
+    if name is not None and path is not None:
+        raise CourseError("give either --profile or --config, not both")
+    if path is not None:
+        if not path.is_file():
+            raise CourseError(f"{path}: no such profile file")
+        text, label = path.read_text(encoding="utf-8"), path.stem
+    else:
+        label = name or DEFAULT_PROFILE
+        if label not in builtin_profiles():
+            raise CourseError(
+                f"unknown profile {label!r}; choose one of {', '.join(builtin_profiles())} "
+                "or pass a file with --config"
+            )
+        text = (resources.files("course") / "profiles" / f"{label}.toml").read_text("utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseError(f"{path or label}: invalid TOML: {exc}") from None
+    return parse(raw, label)
+
+
+def _get(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any, where: str):
+    value = raw.get(key, default)
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise CourseError(f"{where}{key}: expected {names}, got {value!r}")
+    return value
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise CourseError(
+            f"{where}{unknown[0]}: unknown key; expected one of {', '.join(sorted(allowed))}"
+        )
+
+
+def parse(raw: Mapping[str, Any], name: str) -> Profile:
+    """Validate a parsed TOML document into a `Profile`."""
+    top = {"description", "seed", "test_size", "validation_size", "space", "training", "methods"}
+    _check_keys(raw, top, "")
+    seed = _get(raw, "seed", int, 42, "")
+    test_size = _get(raw, "test_size", (int, float), 0.2, "")
+    validation_size = _get(raw, "validation_size", (int, float), 0.2, "")
+    for key, value in (("test_size", test_size), ("validation_size", validation_size)):
+        if not 0 < value < 1:
+            raise CourseError(f"{key}: {value} must be a fraction between 0 and 1")
+
+    space_raw = _get(raw, "space", dict, None, "") if "space" in raw else None
+    if space_raw is None:
+        raise CourseError("space: missing; the profile must list the search space")
+    space = Space.from_mapping(space_raw)
+
+    training_raw = _get(raw, "training", dict, {}, "")
+    _check_keys(training_raw, {"monitor", "patience"}, "training.")
+    monitor = _get(training_raw, "monitor", str, Training.monitor, "training.")
+    if monitor not in MONITORS:
+        raise CourseError(f"training.monitor: {monitor!r}; expected one of {', '.join(MONITORS)}")
+    patience = _get(training_raw, "patience", int, Training.patience, "training.")
+    if patience < 0:
+        raise CourseError(f"training.patience: {patience} must not be negative")
+
+    methods_raw = _get(raw, "methods", dict, {}, "")
+    _check_keys(methods_raw, set(METHOD_SETTINGS), "methods.")
+    methods: dict[str, dict[str, Any]] = {}
+    for slug, schema in METHOD_SETTINGS.items():
+        section = _get(methods_raw, slug, dict, {}, "methods.")
+        where = f"methods.{slug}."
+        _check_keys(section, set(schema), where)
+        methods[slug] = {
+            key: _get(section, key, kind, default, where) for key, (kind, default) in schema.items()
+        }
+
+    return Profile(
+        name=name,
+        description=_get(raw, "description", str, "", ""),
+        seed=seed,
+        test_size=float(test_size),
+        validation_size=float(validation_size),
+        space=space,
+        training=Training(monitor=monitor, patience=patience),
+        methods=methods,
+    )

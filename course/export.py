@@ -1,0 +1,158 @@
+"""Export the ledger to the data contract (DESIGN.md): trials.csv, results.csv, curves.csv and
+provenance.json under docs/generated/. The report reads only these files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+from course.errors import CourseError
+from course.ledger import Ledger, Run
+from course.paths import GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
+from course.space import NAMES
+
+FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
+TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "seed", *NAMES, *FIT_COLUMNS, "protocol"]
+RESULT_COLUMNS = [
+    "method", "run_id", "profile", "seed", *NAMES,
+    "selection_score", "test_accuracy", "test_ci_low", "test_ci_high",
+    "n_trials", "n_fits", "epochs_total", "wall_seconds", "protocol", "backend",
+]  # fmt: skip
+CURVE_COLUMNS = ["method", "run_id", "trial", "fold", "epoch", "metric", "value"]
+PACKAGES = (
+    "hpo-course", "keras", "tensorflow", "jax", "jaxlib", "keras-tuner", "scikit-learn",
+    "scikeras", "numpy", "pandas", "matplotlib", "mkdocs", "mkdocs-material", "mkdocs-jupyter",
+)  # fmt: skip
+
+
+def _csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def latest_runs(ledger: Ledger, profile: str, seed: int) -> list[Run]:
+    """The newest finished run of each method label for this profile and seed."""
+    chosen: dict[str, Run] = {}
+    for run in ledger.runs():
+        if run.profile == profile and run.seed == seed and run.finished_at is not None:
+            if ledger.result(run.run_id) is None:
+                continue
+            current = chosen.get(run.method)
+            if current is None or run.finished_at >= (current.finished_at or 0):
+                chosen[run.method] = run
+    return list(chosen.values())
+
+
+def export(ledger: Ledger, profile: str, seed: int) -> list[Run]:
+    """Write the contract files for `profile`/`seed` atomically; returns the runs exported."""
+    runs = latest_runs(ledger, profile, seed)
+    if not runs:
+        raise CourseError(
+            f"no finished runs for profile {profile!r} with seed {seed}; "
+            f"run `course run-all --profile {profile}` first"
+        )
+    trials, results, curves = [], [], []
+    extra_columns: list[str] = []
+    for run in runs:
+        fits = ledger.fits(run.run_id)
+        result = ledger.result(run.run_id)
+        assert result is not None
+        for fit in fits:
+            row = {
+                "method": run.method, "run_id": run.run_id, "trial": fit["trial"],
+                "fold": fit["fold"], "seed": fit["seed"], **fit["params"],
+                **{k: fit[k] for k in FIT_COLUMNS},
+                "protocol": run.protocol, **fit["extra"],
+            }  # fmt: skip
+            extra_columns += [k for k in fit["extra"] if k not in extra_columns]
+            trials.append(row)
+            for metric, values in fit["history"].items():
+                curves += [
+                    {"method": run.method, "run_id": run.run_id, "trial": fit["trial"],
+                     "fold": fit["fold"], "epoch": epoch, "metric": metric, "value": value}
+                    for epoch, value in enumerate(values, start=1)
+                ]  # fmt: skip
+        results.append({
+            "method": run.method, "run_id": run.run_id, "profile": run.profile, "seed": run.seed,
+            **result["params"],
+            **{k: result[k] for k in ("selection_score", "test_accuracy", "test_ci_low",
+                                      "test_ci_high")},
+            "n_trials": len({f["trial"] for f in fits}), "n_fits": len(fits),
+            "epochs_total": sum(f["epochs_run"] for f in fits),
+            "wall_seconds": run.seconds, "protocol": run.protocol, "backend": run.backend,
+        })  # fmt: skip
+
+    write_atomic(GENERATED_DATA_DIR / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
+    write_atomic(GENERATED_DATA_DIR / "results.csv", _csv(RESULT_COLUMNS, results))
+    write_atomic(GENERATED_DATA_DIR / "curves.csv", _csv(CURVE_COLUMNS, curves))
+    write_atomic(GENERATED_DIR / "provenance.json", json.dumps(provenance(runs), indent=2) + "\n")
+    return runs
+
+
+def provenance(runs: list[Run]) -> dict[str, Any]:
+    """Where the exported evidence came from, enough to rerun it."""
+    latest = max(runs, key=lambda r: r.finished_at or 0)
+    return {
+        "_generated": "Written by `course` (run, run-all or export); do not edit by hand.",
+        "profile": latest.profile,
+        "config": json.loads(latest.config),
+        "seeds": sorted({r.seed for r in runs}),
+        "command": latest.command,
+        "started_at": _iso(min(r.started_at for r in runs)),
+        "finished_at": _iso(max(r.finished_at or 0 for r in runs)),
+        "exported_at": _iso(time.time()),
+        "keras_backend": latest.backend,
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "git_commit": _git_commit(),
+        "dataset": {"path": latest.data_path, "sha256": latest.data_sha256},
+        "packages": {name: _version(name) for name in PACKAGES},
+        "runs": [
+            {
+                "method": r.method,
+                "run_id": r.run_id,
+                "config_hash": r.config_hash,
+                "command": r.command,
+                "backend": r.backend,
+                "started_at": _iso(r.started_at),
+                "finished_at": _iso(r.finished_at),
+                "wall_seconds": round(r.seconds, 3),
+            }
+            for r in runs
+        ],
+    }

@@ -1,0 +1,210 @@
+"""The ledger: every run, fit and final result in one SQLite file (WAL) under `runs/`.
+
+Each finished fit is committed before the next one starts, so an interrupted study loses
+nothing, and rerunning the same configuration (same run id, derived from the config hash)
+skips the fits that are already here. A changed configuration hashes to a new run id.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from course.model import FitOutcome
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    method TEXT NOT NULL,          -- label, e.g. grid-loop or grid-loop[seed-protocol]
+    slug TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    config_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    data_path TEXT NOT NULL,
+    data_sha256 TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    command TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    seconds REAL NOT NULL DEFAULT 0  -- wall time spent in this run, summed over invocations
+);
+CREATE TABLE IF NOT EXISTS fits (
+    run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    trial INTEGER NOT NULL,
+    fold INTEGER NOT NULL,          -- 0 for a holdout fit, 0..k-1 for CV folds, -1 for a refit
+    params TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    epochs_run INTEGER NOT NULL,
+    best_epoch INTEGER NOT NULL,
+    val_accuracy REAL,
+    val_loss REAL,
+    seconds REAL NOT NULL,
+    status TEXT NOT NULL,
+    history TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    finished_at REAL NOT NULL,
+    PRIMARY KEY (run_id, trial, fold)
+);
+CREATE TABLE IF NOT EXISTS results (
+    run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+    params TEXT NOT NULL,
+    selection_score REAL NOT NULL,
+    test_accuracy REAL NOT NULL,
+    test_ci_low REAL NOT NULL,
+    test_ci_high REAL NOT NULL,
+    predictions TEXT NOT NULL,      -- predicted class per test row, for paired comparisons
+    model_path TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One method run as stored: `config` is the profile as JSON, `method` its display label."""
+
+    run_id: str
+    method: str
+    slug: str
+    protocol: str
+    profile: str
+    seed: int
+    config_hash: str
+    config: str
+    data_path: str
+    data_sha256: str
+    backend: str
+    command: str
+    started_at: float
+    finished_at: float | None
+    seconds: float
+
+
+class Ledger:
+    """A thin layer over sqlite3: a connection per process, short transactions."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # runs ---------------------------------------------------------------------------------
+    def open_run(self, run: Run, fresh: bool = False) -> Run:
+        """Start `run`, or resume it if this run id exists (unless `fresh` discards it)."""
+        with self.transaction() as db:
+            if fresh:
+                db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
+            row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run.run_id,)).fetchone()
+            if row is None:
+                fields = run.__dict__
+                db.execute(
+                    f"INSERT INTO runs ({', '.join(fields)}) "
+                    f"VALUES ({', '.join('?' for _ in fields)})",
+                    tuple(fields.values()),
+                )
+                return run
+            db.execute(
+                "UPDATE runs SET command = ?, finished_at = NULL WHERE run_id = ?",
+                (run.command, run.run_id),
+            )
+        return Run(**{**dict(row), "command": run.command, "finished_at": None})
+
+    def add_seconds(self, run_id: str, seconds: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET seconds = seconds + ? WHERE run_id = ?", (seconds, run_id))
+
+    def finish_run(self, run_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (time.time(), run_id))
+
+    def runs(self) -> list[Run]:
+        rows = self.db.execute("SELECT * FROM runs ORDER BY started_at, run_id").fetchall()
+        return [Run(**dict(row)) for row in rows]
+
+    # fits ---------------------------------------------------------------------------------
+    def has_fit(self, run_id: str, trial: int, fold: int) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM fits WHERE run_id = ? AND trial = ? AND fold = ?", (run_id, trial, fold)
+        ).fetchone()
+        return row is not None
+
+    def record_fit(
+        self,
+        run_id: str,
+        trial: int,
+        fold: int,
+        params: dict[str, Any],
+        seed: int,
+        outcome: FitOutcome,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Commit one finished fit at once: this is what makes an interrupted run resumable."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO fits (run_id, trial, fold, params, seed, epochs_run, "
+                "best_epoch, val_accuracy, val_loss, seconds, status, history, extra, finished_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id, trial, fold, json.dumps(params), seed, outcome.epochs_run,
+                    outcome.best_epoch, outcome.val_accuracy, outcome.val_loss, outcome.seconds,
+                    outcome.status, json.dumps(outcome.history), json.dumps(extra or {}),
+                    time.time(),
+                ),
+            )  # fmt: skip
+
+    def fits(self, run_id: str) -> list[dict[str, Any]]:
+        """Fits of a run in trial, fold order, with JSON columns decoded."""
+        rows = self.db.execute(
+            "SELECT * FROM fits WHERE run_id = ? ORDER BY trial, fold", (run_id,)
+        ).fetchall()
+        decoded = []
+        for row in rows:
+            fit = dict(row)
+            for key in ("params", "history", "extra"):
+                fit[key] = json.loads(fit[key])
+            decoded.append(fit)
+        return decoded
+
+    # results ------------------------------------------------------------------------------
+    def record_result(self, run_id: str, **result: Any) -> None:
+        result = {**result, "params": json.dumps(result["params"])}
+        result["predictions"] = json.dumps([int(p) for p in result["predictions"]])
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO results (run_id, {', '.join(result)}) "
+                f"VALUES (?, {', '.join('?' for _ in result)})",
+                (run_id, *result.values()),
+            )
+
+    def result(self, run_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM results WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        result = dict(row)
+        result["params"] = json.loads(result["params"])
+        result["predictions"] = json.loads(result["predictions"])
+        return result

@@ -1,0 +1,90 @@
+"""grid-loop: the hand-written grid search every course starts with.
+
+Every configuration of the grid is trained once on the training part of the development set
+and scored on a holdout validation part (never the test set). The fit with the best validation
+accuracy wins; its checkpoint (the best epoch) is the final model, scored once on the test set.
+
+`protocol="seed"` reproduces the seed notebook instead: it trains on the whole development set
+and validates (and checkpoints) on the test split itself, so its "test accuracy" is optimistic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from course.data import Split, holdout, scaler
+from course.model import FitOutcome, build_model, callbacks, seed_everything
+from course.space import split_params
+
+if TYPE_CHECKING:
+    from course.config import Profile
+    from course.runner import Context
+
+FOLD = 0  # a single holdout fit per trial
+
+
+def prepare(split: Split, profile: Profile, protocol: str) -> tuple[np.ndarray, ...]:
+    """Training, validation and test arrays, scaled with statistics of the training rows only."""
+    # --8<-- [start:holdout]
+    if protocol == "seed":  # the seed notebook: validate on the test split itself
+        x_train, y_train, x_val, y_val = split.x_dev, split.y_dev, split.x_test, split.y_test
+    else:  # clean: carve a validation set out of the development rows
+        x_train, y_train, x_val, y_val = holdout(
+            split.x_dev, split.y_dev, profile.seed, profile.validation_size
+        )
+    scale = scaler(x_train)
+    # --8<-- [end:holdout]
+    return (
+        scale.transform(x_train), y_train,
+        scale.transform(x_val), y_val,
+        scale.transform(split.x_test), split.y_test,
+    )  # fmt: skip
+
+
+def run(ctx: Context) -> None:
+    import keras
+
+    profile, ledger, run_id = ctx.profile, ctx.ledger, ctx.run.run_id
+    x_train, y_train, x_val, y_val, x_test, _ = prepare(ctx.split, profile, ctx.protocol)
+    space = profile.space.values
+    done = {fit["trial"]: fit["val_accuracy"] for fit in ledger.fits(run_id)}
+    task = ctx.progress.task(ctx.run.method, profile.space.size, completed=len(done))
+    task.best = max(done.values(), default=None)
+
+    # --8<-- [start:loop]
+    for trial, values in enumerate(itertools.product(*space.values())):
+        if trial in done:
+            continue  # finished in an earlier, interrupted invocation
+        params = dict(zip(space, values, strict=True))
+        model_params, fit_params = split_params(params)  # epochs and batch size go to fit()
+        seed_everything(profile.seed)  # seeded per fit: a result never depends on fit order
+        model = build_model(**model_params)
+        start = time.perf_counter()
+        history = model.fit(
+            x_train, y_train,
+            validation_data=(x_val, y_val),
+            callbacks=callbacks(profile.training, ctx.checkpoint(trial)),
+            verbose=0,
+            **fit_params,
+        )  # fmt: skip
+        outcome = FitOutcome.from_history(
+            history.history, profile.training, time.perf_counter() - start
+        )
+        ledger.record_fit(run_id, trial, FOLD, params, profile.seed, outcome)
+        task.advance(outcome.val_accuracy)
+    # --8<-- [end:loop]
+
+    # --8<-- [start:final]
+    fits = ledger.fits(run_id)
+    best = max(fits, key=lambda f: (f["val_accuracy"], -f["val_loss"], -f["trial"]))
+    best_path = ctx.run_dir / "best.keras"
+    shutil.copyfile(ctx.checkpoint(best["trial"]), best_path)
+    final = keras.models.load_model(best_path)  # the best epoch of the best configuration
+    y_pred = final.predict(x_test, verbose=0).argmax(axis=1)
+    # --8<-- [end:final]
+    ctx.finish(best["params"], best["val_accuracy"], best_path, y_pred)

@@ -1,0 +1,114 @@
+"""The one model builder and the one callbacks factory that every method uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from course.config import Training
+
+if TYPE_CHECKING:
+    import keras
+
+N_FEATURES = 11
+N_CLASSES = 4
+
+
+def seed_everything(seed: int) -> None:
+    """`keras.utils.set_random_seed`, seeding each fit so its result does not depend on order.
+
+    Keras also seeds TensorFlow whenever it can import it; on another backend that import costs
+    about two seconds and a screen of log lines, and no fit uses TensorFlow, so we skip it.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        from keras.src.utils import module_utils
+
+        module_utils.tensorflow._available = False  # private flag of Keras' lazy TF import
+    keras.utils.set_random_seed(seed)
+
+
+# --8<-- [start:build]
+def build_model(
+    layers: int,
+    units: int,
+    input_activation: str,
+    hidden_activation: str,
+    optimizer: str,
+    n_features: int = N_FEATURES,
+    n_classes: int = N_CLASSES,
+) -> keras.Model:
+    """An MLP: an input Dense layer, `layers` hidden Dense layers of the same width, softmax."""
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(n_features,))])
+    model.add(keras.layers.Dense(units, activation=input_activation))
+    for _ in range(layers):
+        model.add(keras.layers.Dense(units, activation=hidden_activation))
+    model.add(keras.layers.Dense(n_classes, activation="softmax"))
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",  # labels are class indices 0..3
+        metrics=["accuracy"],
+    )
+    return model
+
+
+# --8<-- [end:build]
+
+
+# --8<-- [start:callbacks]
+def callbacks(training: Training, checkpoint: Path) -> list[keras.callbacks.Callback]:
+    """EarlyStopping ends a fit once the monitored score stops improving (saving time and
+    stopping overfitting); ModelCheckpoint keeps the best epoch's model on disk."""
+    import keras
+
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor=training.monitor, mode=training.mode, patience=training.patience
+        ),
+        keras.callbacks.ModelCheckpoint(
+            checkpoint, monitor=training.monitor, mode=training.mode, save_best_only=True
+        ),
+    ]
+
+
+# --8<-- [end:callbacks]
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """What the ledger keeps of one fit. `best_epoch` is 1-based, the epoch the checkpoint holds."""
+
+    epochs_run: int
+    best_epoch: int
+    val_accuracy: float
+    val_loss: float
+    seconds: float
+    history: dict[str, list[float]]
+    status: str = "ok"
+
+    @classmethod
+    def from_history(
+        cls, history: dict[str, list[Any]], training: Training, seconds: float
+    ) -> FitOutcome:
+        """Locate the best epoch exactly as the callbacks did: the first strict optimum."""
+        import math
+
+        monitored = history[training.monitor]
+        pick = min if training.mode == "min" else max
+        best = monitored.index(pick(monitored))
+        clean = {k: [float(v) for v in values] for k, values in history.items()}
+        status = "ok" if all(math.isfinite(v) for v in clean["val_loss"]) else "diverged"
+        return cls(
+            epochs_run=len(monitored),
+            best_epoch=best + 1,
+            val_accuracy=clean["val_accuracy"][best],
+            val_loss=clean["val_loss"][best],
+            seconds=seconds,
+            history=clean,
+            status=status,
+        )

@@ -1,0 +1,30 @@
+"""Where the course reads and writes, relative to the directory it is run from.
+
+Everything is relative to the working directory (the repository root for `mkdocs serve`), so a
+test can run the whole pipeline inside a temporary folder without touching the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+DATA_FILE = Path("data") / "telecust.csv"
+RUNS_DIR = Path("runs")
+LEDGER_FILE = RUNS_DIR / "ledger.sqlite"
+GENERATED_DIR = Path("docs") / "generated"
+GENERATED_DATA_DIR = GENERATED_DIR / "data"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,111 @@
+"""The one search space: hyperparameter names, their domains, and each library's spelling of it.
+
+Nothing else in the package spells a hyperparameter name. A profile lists candidate values for
+each hyperparameter; this module validates them and translates them for the grid loop
+(`values`), scikit-learn (`param_grid`) and KerasTuner (`declare`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from course.errors import CourseError
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "softplus", "linear")
+OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+
+# name -> (type, allowed values or None for "any positive integer"), in the order of the
+# trials.csv / results.csv columns.
+HYPERPARAMETERS: dict[str, tuple[type, tuple[str, ...] | None]] = {
+    "layers": (int, None),
+    "units": (int, None),
+    "epochs": (int, None),
+    "batch_size": (int, None),
+    "input_activation": (str, ACTIVATIONS),
+    "hidden_activation": (str, ACTIVATIONS),
+    "optimizer": (str, OPTIMIZERS),
+}
+NAMES: tuple[str, ...] = tuple(HYPERPARAMETERS)
+# Arguments of `Model.fit` rather than of the model builder.
+FIT_NAMES: tuple[str, ...] = ("epochs", "batch_size")
+MODEL_NAMES: tuple[str, ...] = tuple(n for n in NAMES if n not in FIT_NAMES)
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Space:
+    """Candidate values per hyperparameter, in `NAMES` order; a single value means fixed."""
+
+    values: dict[str, tuple[Any, ...]]
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], where: str = "space") -> Space:
+        """Validate a profile's `[space]` table; every error names the offending key."""
+        unknown = sorted(set(raw) - set(NAMES))
+        if unknown:
+            raise CourseError(
+                f"{where}.{unknown[0]}: unknown hyperparameter; expected one of {', '.join(NAMES)}"
+            )
+        values: dict[str, tuple[Any, ...]] = {}
+        for name, (kind, allowed) in HYPERPARAMETERS.items():
+            key = f"{where}.{name}"
+            if name not in raw:
+                raise CourseError(f"{key}: missing; give a list of candidate values")
+            candidates = raw[name]
+            if not isinstance(candidates, list):
+                raise CourseError(f"{key}: expected a list, got {type(candidates).__name__}")
+            if not candidates:
+                raise CourseError(f"{key}: empty list; give at least one value")
+            for value in candidates:
+                if isinstance(value, bool) or not isinstance(value, kind):
+                    raise CourseError(f"{key}: {value!r} is not {kind.__name__}")
+                if kind is int and value <= 0:
+                    raise CourseError(f"{key}: {value} must be a positive integer")
+                if allowed is not None and value not in allowed:
+                    raise CourseError(
+                        f"{key}: unknown value {value!r}; expected one of {', '.join(allowed)}"
+                    )
+            if len(set(candidates)) != len(candidates):
+                raise CourseError(f"{key}: duplicate values in {candidates}")
+            values[name] = tuple(candidates)
+        return cls(values)
+
+    @property
+    def size(self) -> int:
+        """Number of configurations in the full grid."""
+        n = 1
+        for candidates in self.values.values():
+            n *= len(candidates)
+        return n
+
+    @property
+    def tuned(self) -> tuple[str, ...]:
+        """Hyperparameters with more than one candidate (the others are fixed)."""
+        return tuple(name for name, c in self.values.items() if len(c) > 1)
+
+    def param_grid(self, prefix: str = "") -> dict[str, list[Any]]:
+        """scikit-learn's `param_grid` / `param_distributions` (lists are sampled uniformly)."""
+        return {f"{prefix}{name}": list(c) for name, c in self.values.items()}
+
+    def declare(self, hp: Any) -> Params:
+        """Register every hyperparameter on a `keras_tuner.HyperParameters` and return the draw."""
+        return {
+            name: hp.Choice(name, list(c)) if len(c) > 1 else hp.Fixed(name, c[0])
+            for name, c in self.values.items()
+        }
+
+
+def split_params(params: Params) -> tuple[Params, Params]:
+    """Separate builder arguments from `fit` arguments (epochs, batch size)."""
+    return (
+        {n: params[n] for n in MODEL_NAMES},
+        {n: params[n] for n in FIT_NAMES},
+    )
+
+
+def label(params: Params) -> str:
+    """A short readable name of one configuration, for progress bars and tables."""
+    return " ".join(f"{name}={params[name]}" for name in NAMES if name in params)
