@@ -137,7 +137,7 @@ def load(path: Path) -> pd.DataFrame:
     bad = frame.index[~target.isin(list(CLASSES))]
     if len(bad):
         raise CourseError(
-            f"{path}: line {line(bad[0])}, column {TARGET!r}: {target[bad[0]]!r} is not a class; "
+            f"{path}: line {line(bad[0])}, column {TARGET!r}: {target[bad[0]]:g} is not a class; "
             f"expected one of {', '.join(map(str, CLASSES))}"
         )
     if len(frame) < MIN_ROWS:

@@ -1,0 +1,72 @@
+"""Shared fixtures: the dataset comes from the shared offline copy; tests run in own folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_CSV = ROOT.parent / "shared" / "data" / "telecust.csv"
+
+
+def dataset_source() -> str:
+    """Where tests fetch the dataset from: `$COURSE_DATA_URL`, else the shared copy."""
+    source = os.environ.get("COURSE_DATA_URL")
+    if source:
+        return source
+    if SHARED_CSV.is_file():
+        return str(SHARED_CSV)
+    pytest.exit("set COURSE_DATA_URL to a local copy of telecust.csv (the tests run offline)", 2)
+
+
+def dataset_path() -> Path:
+    source = dataset_source()
+    return Path(source.removeprefix("file://"))
+
+
+@pytest.fixture(autouse=True)
+def _offline_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_DATA_URL", dataset_source())
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh working directory: data/, runs/ and docs/generated/ are written under it."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_course(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess, as a user would."""
+    env = {**os.environ, "COURSE_DATA_URL": dataset_source(), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "course", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The single line a bad input must produce (asserts exit code 2 and one line)."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("course: error: ")
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="session")
+def quick_grid_loop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real `course run grid-loop --profile quick` in its own folder, shared by tests."""
+    folder = tmp_path_factory.mktemp("quick")
+    proc = run_course("run", "grid-loop", "--profile", "quick", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    return folder

@@ -1,0 +1,117 @@
+"""Profiles load and validate; every invalid file is one line naming the key."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from course import config
+from course.errors import CourseError
+from course.space import NAMES
+from tests.conftest import error_line, run_course
+
+
+def standard_raw() -> dict:
+    text = (resources.files("course") / "profiles" / "standard.toml").read_text()
+    return tomllib.loads(text)
+
+
+def test_builtin_profiles_load() -> None:
+    assert config.builtin_profiles() == ["full", "quick", "standard"]
+    for name in config.builtin_profiles():
+        profile = config.load(name)
+        assert profile.name == name
+        assert set(profile.space.values) == set(NAMES)
+    assert config.load().name == config.DEFAULT_PROFILE == "standard"
+
+
+def test_standard_tunes_every_seed_hyperparameter_and_fixes_adam() -> None:
+    space = config.load("standard").space
+    assert space.values["optimizer"] == ("adam",)
+    assert set(space.tuned) == set(NAMES) - {"optimizer"}
+    assert all(len(space.values[name]) >= 2 for name in space.tuned)
+
+
+def test_quick_is_smaller_than_standard_smaller_than_full() -> None:
+    sizes = [config.load(n).space.size for n in ("quick", "standard", "full")]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[1] < sizes[2]
+
+
+def _set(raw: dict, dotted: str, value: object) -> dict:
+    *parents, last = dotted.split(".")
+    node = raw
+    for key in parents:
+        node = node.setdefault(key, {})
+    if value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return raw
+
+
+_DELETE = object()
+
+INVALID = [
+    ("colour", "blue", "colour: unknown key"),
+    ("training.paitence", 3, "training.paitence: unknown key"),
+    ("space.dropout", [0.1], "space.dropout: unknown hyperparameter"),
+    ("space.units", 32, "space.units: expected a list"),
+    ("space.units", [], "space.units: empty list"),
+    ("space.epochs", [0, 10], "space.epochs: 0 must be a positive integer"),
+    ("space.batch_size", [-8], "space.batch_size: -8 must be a positive integer"),
+    ("space.batch_size", [16.5], "space.batch_size: 16.5 is not int"),
+    ("space.layers", [True], "space.layers: True is not int"),
+    ("space.input_activation", ["relu", "rellu"], "space.input_activation: unknown value 'rellu'"),
+    ("space.optimizer", ["adam", "adam"], "space.optimizer: duplicate values"),
+    ("space.units", _DELETE, "space.units: missing"),
+    ("seed", "42", "seed: expected int"),
+    ("test_size", 1.5, "test_size: 1.5 must be a fraction"),
+    ("training.monitor", "accuracy", "training.monitor: 'accuracy'"),
+    ("training.patience", -1, "training.patience: -1 must not be negative"),
+    ("methods.grid-serch", {}, "methods.grid-serch: unknown key"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), INVALID)
+def test_invalid_profile_names_the_key(key: str, value: object, message: str) -> None:
+    with pytest.raises(CourseError) as info:
+        config.parse(_set(standard_raw(), key, value), "mine")
+    assert message in str(info.value)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_invalid_profile_file_stops_the_cli_with_nothing_written(workdir: Path) -> None:
+    text = (resources.files("course") / "profiles" / "quick.toml").read_text()
+    bad = workdir / "mine.toml"
+    bad.write_text(text.replace('input_activation = ["relu", "tanh"]',
+                                'input_activation = ["relu", "rellu"]'))  # fmt: skip
+    line = error_line(run_course("run", "grid-loop", "--config", str(bad), cwd=workdir))
+    assert "space.input_activation" in line and "rellu" in line
+    assert not (workdir / "docs").exists() and not (workdir / "runs").exists()
+
+
+def test_broken_toml_is_one_line(workdir: Path) -> None:
+    bad = workdir / "broken.toml"
+    bad.write_text("[space\nlayers = [1]\n")
+    line = error_line(run_course("run", "grid-loop", "--config", str(bad), cwd=workdir))
+    assert "invalid TOML" in line
+
+
+def test_digest_tracks_every_result_shaping_setting() -> None:
+    base = config.load("quick")
+    changed = config.parse(_set(standard_raw(), "training.patience", 9), "quick")
+    assert base.digest() != config.load("standard").digest()
+    assert config.load("standard").digest() != changed.digest()
+    assert base.digest() == config.load("quick").digest()
+    assert base.digest(method="a") != base.digest(method="b")
+    assert base.with_seed(7).digest() != base.digest() and base.with_seed(7).seed == 7

@@ -1,0 +1,181 @@
+"""The grid loop end to end on the quick profile: real data, real Keras training, real SQLite."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course import config
+from course.space import NAMES
+from tests.conftest import dataset_source, run_course
+
+pytestmark = pytest.mark.slow
+
+TRIAL_CONTRACT = ["method", "run_id", "trial", "fold", "seed", *NAMES, "epochs_run",
+                  "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]  # fmt: skip
+RESULT_CONTRACT = ["method", "run_id", "profile", "seed", *NAMES, "selection_score",
+                   "test_accuracy", "test_ci_low", "test_ci_high", "n_trials", "n_fits",
+                   "epochs_total", "wall_seconds"]  # fmt: skip
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def ledger_fits(folder: Path) -> dict[tuple[str, int], float]:
+    """(run id, trial) -> the time the fit was committed."""
+    db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
+    try:
+        rows = db.execute("SELECT run_id, trial, finished_at FROM fits").fetchall()
+    finally:
+        db.close()
+    return {(run_id, trial): finished for run_id, trial, finished in rows}
+
+
+def test_trials_csv_has_one_contract_row_per_configuration(quick_grid_loop: Path) -> None:
+    profile = config.load("quick")
+    rows = read_csv(quick_grid_loop / "docs" / "generated" / "data" / "trials.csv")
+    assert list(rows[0])[: len(TRIAL_CONTRACT)] == TRIAL_CONTRACT
+    assert len(rows) == profile.space.size
+    assert sorted(int(r["trial"]) for r in rows) == list(range(profile.space.size))
+    configs = {tuple(r[name] for name in NAMES) for r in rows}
+    assert len(configs) == profile.space.size  # every configuration once
+    for row in rows:
+        assert row["method"] == "grid-loop" and row["fold"] == "0" and row["status"] == "ok"
+        for name in NAMES:
+            assert row[name] in {str(v) for v in profile.space.values[name]}
+        epochs_run, best = int(row["epochs_run"]), int(row["best_epoch"])
+        # EarlyStopping stopped `patience` epochs after the best one, or the budget ran out
+        assert epochs_run in (int(row["epochs"]), best + profile.training.patience)
+        assert 1 <= best <= epochs_run
+        assert 0 <= float(row["val_accuracy"]) <= 1 and float(row["seconds"]) > 0
+
+
+def test_results_csv_reports_the_best_configuration_with_an_interval(
+    quick_grid_loop: Path,
+) -> None:
+    generated = quick_grid_loop / "docs" / "generated"
+    trials = read_csv(generated / "data" / "trials.csv")
+    (result,) = read_csv(generated / "data" / "results.csv")
+    assert list(result)[: len(RESULT_CONTRACT)] == RESULT_CONTRACT
+    best = max(trials, key=lambda r: float(r["val_accuracy"]))
+    assert float(result["selection_score"]) == pytest.approx(float(best["val_accuracy"]))
+    assert all(result[name] == best[name] for name in NAMES)
+    low, acc, high = (float(result[k]) for k in ("test_ci_low", "test_accuracy", "test_ci_high"))
+    assert 0 < low < acc < high < 1
+    assert 0.05 < high - low < 0.25  # 200 test rows: roughly ±6.5 points
+    assert int(result["n_trials"]) == int(result["n_fits"]) == len(trials)
+    assert int(result["epochs_total"]) == sum(int(r["epochs_run"]) for r in trials)
+    assert float(result["wall_seconds"]) >= sum(float(r["seconds"]) for r in trials)
+    assert result["profile"] == "quick" and result["protocol"] == "clean"
+
+
+def test_provenance_says_where_the_evidence_came_from(quick_grid_loop: Path) -> None:
+    provenance = json.loads((quick_grid_loop / "docs/generated/provenance.json").read_text())
+    assert provenance["profile"] == "quick" and provenance["seeds"] == [42]
+    assert provenance["command"] == "course run grid-loop --profile quick"
+    assert provenance["keras_backend"] in ("jax", "tensorflow")
+    assert provenance["cpu_count"] >= 1
+    assert provenance["packages"]["keras"].startswith("3.")
+    assert provenance["started_at"] <= provenance["finished_at"]
+    assert provenance["dataset"]["sha256"].startswith("157391eb")
+    assert "git_commit" in provenance
+
+
+def test_saved_best_model_reproduces_the_recorded_test_accuracy(quick_grid_loop: Path) -> None:
+    from course import backend, data
+    from course.methods import grid_loop
+
+    backend.configure()
+    import keras
+
+    (result,) = read_csv(quick_grid_loop / "docs/generated/data/results.csv")
+    model = keras.models.load_model(quick_grid_loop / "runs" / result["run_id"] / "best.keras")
+    profile = config.load("quick")
+    split = data.split(data.load(quick_grid_loop / "data" / "telecust.csv"), profile.seed, 0.2)
+    *_, x_test, y_test = grid_loop.prepare(split, profile, "clean")
+    accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))
+    assert accuracy == float(result["test_accuracy"])
+
+
+def test_sigkilled_run_resumes_without_repeating_a_fit(
+    quick_grid_loop: Path, workdir: Path
+) -> None:
+    total = config.load("quick").space.size
+    env = {**os.environ, "COURSE_DATA_URL": dataset_source()}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course", "run", "grid-loop", "--profile", "quick"],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    ledger = workdir / "runs" / "ledger.sqlite"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ledger.exists() and len(ledger_fits(workdir)) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = ledger_fits(workdir)
+    assert 2 <= len(before) < total, "the kill must land mid-run"
+    assert not (workdir / "docs").exists()  # nothing exported by a run that did not finish
+
+    rerun = run_course("run", "grid-loop", "--profile", "quick", cwd=workdir)
+    assert rerun.returncode == 0, rerun.stderr
+    after = ledger_fits(workdir)
+    assert len(after) == total
+    assert all(after[key] == stamp for key, stamp in before.items())  # none repeated or lost
+
+    # the resumed run found exactly what an uninterrupted run found (seeded per fit)
+    resumed = read_csv(workdir / "docs/generated/data/trials.csv")
+    clean = read_csv(quick_grid_loop / "docs/generated/data/trials.csv")
+    assert [r["val_accuracy"] for r in resumed] == [r["val_accuracy"] for r in clean]
+    assert (
+        read_csv(workdir / "docs/generated/data/results.csv")[0]["test_accuracy"]
+        == read_csv(quick_grid_loop / "docs/generated/data/results.csv")[0]["test_accuracy"]
+    )
+
+
+def test_rerun_skips_finished_fits_and_changed_config_starts_a_new_run(
+    quick_grid_loop: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(quick_grid_loop, folder)
+    before = ledger_fits(folder)
+    again = run_course("run", "grid-loop", "--profile", "quick", cwd=folder)
+    assert again.returncode == 0, again.stderr
+    assert ledger_fits(folder) == before  # nothing retrained
+
+    other = run_course("run", "grid-loop", "--profile", "quick", "--seed", "7", cwd=folder)
+    assert other.returncode == 0, other.stderr
+    after = ledger_fits(folder)
+    new_runs = {run_id for run_id, _ in after} - {run_id for run_id, _ in before}
+    assert len(new_runs) == 1 and len(after) == 2 * len(before)
+    (result,) = read_csv(folder / "docs/generated/data/results.csv")
+    assert result["seed"] == "7" and result["run_id"] in new_runs
+
+
+def test_seed_protocol_selects_on_the_test_split(quick_grid_loop: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(quick_grid_loop, folder)
+    proc = run_course("run", "grid-loop", "--profile", "quick", "--protocol", "seed", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["method"]: r for r in read_csv(folder / "docs/generated/data/results.csv")}
+    assert set(rows) == {"grid-loop", "grid-loop[seed-protocol]"}
+    seed = rows["grid-loop[seed-protocol]"]
+    assert seed["protocol"] == "seed"
+    # validating on the test split makes the selection score *be* the test accuracy
+    assert float(seed["selection_score"]) == pytest.approx(float(seed["test_accuracy"]), abs=1e-6)
+    clean = read_csv(quick_grid_loop / "docs/generated/data/results.csv")[0]
+    assert rows["grid-loop"]["test_accuracy"] == clean["test_accuracy"]

@@ -1,0 +1,51 @@
+"""The one search space and its translations for each library."""
+
+from __future__ import annotations
+
+import itertools
+
+from course import config
+from course.space import FIT_NAMES, MODEL_NAMES, NAMES, split_params
+
+
+def test_sklearn_grid_is_the_profile_space_with_prefix() -> None:
+    space = config.load("standard").space
+    grid = space.param_grid(prefix="model__")
+    assert list(grid) == [f"model__{name}" for name in NAMES]
+    for name in NAMES:
+        assert grid[f"model__{name}"] == list(space.values[name])
+
+
+def test_sklearn_parameter_grid_enumerates_the_same_configurations_as_the_loop() -> None:
+    from sklearn.model_selection import ParameterGrid
+
+    space = config.load("quick").space
+    ours = [dict(zip(space.values, v, strict=True))
+            for v in itertools.product(*space.values.values())]  # fmt: skip
+    theirs = list(ParameterGrid(space.param_grid()))
+    assert len(ours) == len(theirs) == space.size
+    assert {frozenset(d.items()) for d in ours} == {frozenset(d.items()) for d in theirs}
+
+
+def test_keras_tuner_hyperparameters_follow_the_space() -> None:
+    import keras_tuner
+
+    space = config.load("standard").space
+    hp = keras_tuner.HyperParameters()
+    drawn = space.declare(hp)
+    assert list(drawn) == list(NAMES)
+    for name in NAMES:
+        candidates = list(space.values[name])
+        declared = next(h for h in hp.space if h.name == name)
+        if len(candidates) > 1:
+            assert list(declared.values) == candidates
+        else:
+            assert declared.value == candidates[0]
+        assert drawn[name] in candidates
+
+
+def test_split_params_separates_fit_arguments() -> None:
+    params = {name: i for i, name in enumerate(NAMES)}
+    model, fit = split_params(params)
+    assert set(model) == set(MODEL_NAMES) and set(fit) == set(FIT_NAMES) == {"epochs", "batch_size"}
+    assert {**model, **fit} == params
