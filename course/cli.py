@@ -138,14 +138,28 @@ def run_all(
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
     seed: SeedOpt = None,
+    only: Annotated[
+        list[MethodSlug] | None, typer.Option(help="Run only these methods (repeatable).")
+    ] = None,
+    skip: Annotated[list[MethodSlug] | None, typer.Option(help="Skip these methods.")] = None,
     data: DataOpt = None,
     fresh: FreshOpt = False,
 ) -> None:
-    """Run every method (and the seed-protocol grid loop), then export the evidence."""
+    """Run every method and variant of the profile, then export the evidence.
+
+    The grid loop also runs under the seed notebook's protocol, to measure its optimism.
+    Interrupt at any time: rerunning the same command repeats no finished fit.
+    """
     from course.runner import run_study
 
     prof = _profile(profile, config, seed)
-    plan = [(slug, "clean") for slug in METHODS] + [("grid-loop", "seed")]
+    chosen = [m.value for m in only] if only else list(METHODS)
+    chosen = [slug for slug in chosen if slug not in {m.value for m in skip or []}]
+    if not chosen:
+        raise CourseError("--only and --skip leave no method to run")
+    plan = [(slug, "clean") for slug in chosen]
+    if "grid-loop" in chosen:
+        plan.insert(chosen.index("grid-loop") + 1, ("grid-loop", "seed"))
     _summary(run_study(plan, prof, data=data, fresh=fresh))
 
 

@@ -22,10 +22,20 @@ from course.space import Space
 DEFAULT_PROFILE = "standard"
 MONITORS = ("val_accuracy", "val_loss")
 
-# Settings each method accepts under `[methods.<slug>]`, with their types and defaults.
-METHOD_SETTINGS: dict[str, dict[str, tuple[type, Any]]] = {
+# Settings each method accepts under `[methods.<slug>]`: type, default, smallest allowed value.
+METHOD_SETTINGS: dict[str, dict[str, tuple[type, Any, int]]] = {
     "grid-loop": {},
+    "grid-search-cv": {"cv": (int, 5, 2)},
+    "randomized-search-cv": {"variants": (list, [{"cv": 5, "n_iter": 10}], 1)},
+    "kt-random-search": {"max_trials": (int, 10, 1)},
+    "kt-hyperband": {
+        "max_epochs": (int, 30, 2),
+        "factor": (int, 3, 2),
+        "hyperband_iterations": (int, 1, 1),
+    },
 }
+# Each RandomizedSearchCV variant is a table of these positive integers (smallest value).
+VARIANT_KEYS = {"cv": 2, "n_iter": 1}
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,28 @@ def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
         )
 
 
+def _variants(raw: list[Any], where: str) -> list[dict[str, int]]:
+    """Validate a list of `{cv = K, n_iter = N}` tables."""
+    if not raw:
+        raise CourseError(f"{where}: empty list; give at least one {{cv, n_iter}} table")
+    variants = []
+    for index, item in enumerate(raw):
+        here = f"{where}[{index}]."
+        if not isinstance(item, dict):
+            raise CourseError(f"{where}[{index}]: expected a table like {{cv = 5, n_iter = 10}}")
+        _check_keys(item, set(VARIANT_KEYS), here)
+        variant = {}
+        for key, minimum in VARIANT_KEYS.items():
+            if key not in item:
+                raise CourseError(f"{here}{key}: missing")
+            value = _get(item, key, int, None, here)
+            if value < minimum:
+                raise CourseError(f"{here}{key}: {value} must be at least {minimum}")
+            variant[key] = value
+        variants.append(variant)
+    return variants
+
+
 def parse(raw: Mapping[str, Any], name: str) -> Profile:
     """Validate a parsed TOML document into a `Profile`."""
     top = {"description", "seed", "test_size", "validation_size", "space", "training", "methods"}
@@ -150,9 +182,15 @@ def parse(raw: Mapping[str, Any], name: str) -> Profile:
         section = _get(methods_raw, slug, dict, {}, "methods.")
         where = f"methods.{slug}."
         _check_keys(section, set(schema), where)
-        methods[slug] = {
-            key: _get(section, key, kind, default, where) for key, (kind, default) in schema.items()
-        }
+        settings = {}
+        for key, (kind, default, minimum) in schema.items():
+            value = _get(section, key, kind, default, where)
+            if kind is int and value < minimum:
+                raise CourseError(f"{where}{key}: {value} must be at least {minimum}")
+            if key == "variants":
+                value = _variants(value, f"{where}{key}")
+            settings[key] = value
+        methods[slug] = settings
 
     return Profile(
         name=name,

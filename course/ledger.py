@@ -176,6 +176,19 @@ class Ledger:
                 ),
             )  # fmt: skip
 
+    def add_extra(self, run_id: str, trial: int, fold: int, extra: dict[str, Any]) -> None:
+        """Merge columns learned after a fit (e.g. its cross-validation score) into its row."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT extra FROM fits WHERE run_id = ? AND trial = ? AND fold = ?",
+                (run_id, trial, fold),
+            ).fetchone()
+            merged = {**json.loads(row["extra"]), **extra}
+            db.execute(
+                "UPDATE fits SET extra = ? WHERE run_id = ? AND trial = ? AND fold = ?",
+                (json.dumps(merged), run_id, trial, fold),
+            )
+
     def fits(self, run_id: str) -> list[dict[str, Any]]:
         """Fits of a run in trial, fold order, with JSON columns decoded."""
         rows = self.db.execute(

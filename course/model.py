@@ -60,20 +60,34 @@ def build_model(
 
 
 # --8<-- [start:callbacks]
-def callbacks(training: Training, checkpoint: Path) -> list[keras.callbacks.Callback]:
-    """EarlyStopping ends a fit once the monitored score stops improving (saving time and
-    stopping overfitting); ModelCheckpoint keeps the best epoch's model on disk."""
+def early_stopping(training: Training) -> keras.callbacks.EarlyStopping:
+    """Ends a fit once the monitored score has not improved for `patience` epochs: it saves
+    time and stops the model from learning the noise of its training rows."""
     import keras
 
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    return [
-        keras.callbacks.EarlyStopping(
-            monitor=training.monitor, mode=training.mode, patience=training.patience
-        ),
-        keras.callbacks.ModelCheckpoint(
-            checkpoint, monitor=training.monitor, mode=training.mode, save_best_only=True
-        ),
-    ]
+    return keras.callbacks.EarlyStopping(
+        monitor=training.monitor, mode=training.mode, patience=training.patience
+    )
+
+
+def checkpoint(training: Training, path: Path) -> keras.callbacks.ModelCheckpoint:
+    """Keeps the best epoch on disk (the whole model, or only weights for `.weights.h5`), so
+    the model we score is the best one seen, not the last one trained."""
+    import keras
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return keras.callbacks.ModelCheckpoint(
+        path,
+        monitor=training.monitor,
+        mode=training.mode,
+        save_best_only=True,
+        save_weights_only=path.name.endswith(".weights.h5"),
+    )
+
+
+def callbacks(training: Training, path: Path) -> list[keras.callbacks.Callback]:
+    """The two callbacks of every fit."""
+    return [early_stopping(training), checkpoint(training, path)]
 
 
 # --8<-- [end:callbacks]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,15 +20,21 @@ from rich.progress import (
 class Task:
     """A method's bar: `advance` after each fit, with the best validation score so far."""
 
-    def __init__(self, progress: Progress, task: TaskID) -> None:
+    def __init__(self, progress: Progress, task: TaskID, best: float | None) -> None:
         self._progress, self._task = progress, task
-        self.best: float | None = None
+        self.best = best
+        self.advance(steps=0)
 
     def advance(self, score: float | None = None, steps: int = 1) -> None:
         if score is not None and (self.best is None or score > self.best):
             self.best = score
         best = "–" if self.best is None else f"{self.best:.3f}"
         self._progress.update(self._task, advance=steps, best=best)
+
+    def finish(self) -> None:
+        """Close the bar where the method stopped (a tuner may run fewer trials than planned)."""
+        task = self._progress.tasks[self._task]
+        self._progress.update(self._task, total=task.completed)
 
 
 class StudyProgress:
@@ -55,10 +62,13 @@ class StudyProgress:
     ) -> None:
         self._progress.stop()
 
-    def task(self, description: str, total: int, completed: int = 0) -> Task:
-        """A new bar; `completed` counts fits resumed from the ledger (kept out of the ETA)."""
-        task = self._progress.add_task(description, total=total, completed=completed, best="–")
-        return Task(self._progress, task)
+    def task(self, description: str, total: int, done: list[float] | None = None) -> Task:
+        """A new bar; `done` holds the validation scores of fits resumed from the ledger."""
+        done = done or []
+        task = self._progress.add_task(
+            escape(description), total=total, completed=len(done), best="–"
+        )
+        return Task(self._progress, task, max(done, default=None))
 
     def log(self, message: str) -> None:
         self._progress.console.print(message)

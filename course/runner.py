@@ -7,8 +7,10 @@ import hashlib
 import importlib
 import json
 import shlex
+import shutil
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,39 @@ from course.stats import accuracy_ci
 PROTOCOLS = ("clean", "seed")
 
 
-def label(slug: str, protocol: str) -> str:
-    """The name a run carries in tables: the slug, marked when it uses the seed protocol."""
-    return slug if protocol == "clean" else f"{slug}[seed-protocol]"
+@dataclass(frozen=True)
+class Unit:
+    """One run to make: a method, its protocol, and one variant of its settings."""
+
+    slug: str
+    protocol: str
+    variant: str
+    settings: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """The name a run carries in tables, e.g. `randomized-search-cv[cv5-n30]`."""
+        marks = [self.variant] if self.variant else []
+        if self.protocol == "seed":
+            marks.append("seed-protocol")
+        return f"{self.slug}[{','.join(marks)}]" if marks else self.slug
+
+
+def expand(plan: list[tuple[str, str]], profile: Profile) -> list[Unit]:
+    """Turn (slug, protocol) pairs into runs, one per variant a method defines for the profile."""
+    units = []
+    for slug, protocol in plan:
+        if slug not in METHODS:
+            raise CourseError(f"unknown method {slug!r}; see `course methods`")
+        if protocol not in PROTOCOLS:
+            raise CourseError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+        if protocol == "seed" and slug != "grid-loop":
+            raise CourseError("--protocol seed exists for grid-loop only (the seed notebook)")
+        module = importlib.import_module(METHODS[slug].module)
+        settings = profile.methods.get(slug, {})
+        variants = module.variants(settings) if hasattr(module, "variants") else [("", settings)]
+        units += [Unit(slug, protocol, name, values) for name, values in variants]
+    return units
 
 
 @dataclass
@@ -43,15 +75,24 @@ class Context:
     ledger: Ledger
     run: Run
     progress: StudyProgress
-    protocol: str
+    unit: Unit
+
+    @property
+    def protocol(self) -> str:
+        return self.unit.protocol
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """This method's `[methods.<slug>]` settings (one variant's, where it has several)."""
+        return self.unit.settings
 
     @property
     def run_dir(self) -> Path:
         return RUNS_DIR / self.run.run_id
 
-    def checkpoint(self, trial: int, fold: int = 0) -> Path:
-        """Where ModelCheckpoint keeps the best epoch of one fit."""
-        return self.run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}.keras"
+    def checkpoint(self, trial: int, fold: int = 0, suffix: str = ".keras") -> Path:
+        """Where ModelCheckpoint keeps the best epoch of one fit (a whole model, or weights)."""
+        return self.run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}{suffix}"
 
     def finish(
         self, params: dict[str, Any], selection_score: float, model_path: Path, y_pred: np.ndarray
@@ -78,11 +119,9 @@ def run_study(
     url: str | None = None,
 ) -> list[Run]:
     """Run each (slug, protocol) of `plan` in order; finished fits are never repeated."""
-    for slug, protocol in plan:
-        if slug not in METHODS:
-            raise CourseError(f"unknown method {slug!r}; see `course methods`")
-        if protocol not in PROTOCOLS:
-            raise CourseError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+    units = expand(plan, profile)
+    # Checkpoints hold weights, not optimizer state; Keras warns about that on every reload.
+    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
     frame, data_path = load_dataset(data, url)
     data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
     shared = split(frame, profile.seed, profile.test_size)
@@ -95,14 +134,17 @@ def run_study(
     runs = []
     try:
         with StudyProgress() as progress:
-            for slug, protocol in plan:
-                digest = profile.digest(method=slug, protocol=protocol, data=data_sha256)
+            for unit in units:
+                digest = profile.digest(
+                    method=unit.slug, protocol=unit.protocol, variant=unit.settings,
+                    data=data_sha256,
+                )  # fmt: skip
                 run = ledger.open_run(
                     Run(
-                        run_id=f"{slug}-{digest[:12]}",
-                        method=label(slug, protocol),
-                        slug=slug,
-                        protocol=protocol,
+                        run_id=f"{unit.slug}-{digest[:12]}",
+                        method=unit.label,
+                        slug=unit.slug,
+                        protocol=unit.protocol,
                         profile=profile.name,
                         seed=profile.seed,
                         config_hash=digest,
@@ -117,8 +159,10 @@ def run_study(
                     ),
                     fresh=fresh,
                 )
-                ctx = Context(profile, shared, ledger, run, progress, protocol)
-                module = importlib.import_module(METHODS[slug].module)
+                ctx = Context(profile, shared, ledger, run, progress, unit)
+                if fresh:  # checkpoints and tuner state belong to the discarded fits
+                    shutil.rmtree(ctx.run_dir, ignore_errors=True)
+                module = importlib.import_module(METHODS[unit.slug].module)
                 start = time.perf_counter()
                 try:
                     module.run(ctx)

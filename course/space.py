@@ -86,16 +86,32 @@ class Space:
         """Hyperparameters with more than one candidate (the others are fixed)."""
         return tuple(name for name, c in self.values.items() if len(c) > 1)
 
-    def param_grid(self, prefix: str = "") -> dict[str, list[Any]]:
+    def param_grid(self, step: str = "") -> dict[str, list[Any]]:
         """scikit-learn's `param_grid` / `param_distributions` (lists are sampled uniformly)."""
-        return {f"{prefix}{name}": list(c) for name, c in self.values.items()}
+        return {sklearn_name(name, step): list(c) for name, c in self.values.items()}
 
-    def declare(self, hp: Any) -> Params:
-        """Register every hyperparameter on a `keras_tuner.HyperParameters` and return the draw."""
+    def declare(self, hp: Any, skip: tuple[str, ...] = ()) -> Params:
+        """Register the hyperparameters on a `keras_tuner.HyperParameters`; return the draw.
+
+        `skip` leaves some out: Hyperband allots epochs itself, so it must not tune them.
+        """
         return {
             name: hp.Choice(name, list(c)) if len(c) > 1 else hp.Fixed(name, c[0])
             for name, c in self.values.items()
+            if name not in skip
         }
+
+
+def sklearn_name(name: str, step: str = "") -> str:
+    """A hyperparameter's scikit-learn path: scikeras routes `model__x` to the builder's `x`,
+    and takes `epochs` and `batch_size` itself; `step` is the pipeline step of the classifier."""
+    inner = f"model__{name}" if name in MODEL_NAMES else name
+    return f"{step}__{inner}" if step else inner
+
+
+def from_sklearn(params: Params, step: str = "") -> Params:
+    """Back from scikit-learn's parameter names to the space's."""
+    return {name: params[sklearn_name(name, step)] for name in NAMES}
 
 
 def split_params(params: Params) -> tuple[Params, Params]:

@@ -96,7 +96,6 @@ def test_provenance_says_where_the_evidence_came_from(quick_grid_loop: Path) -> 
 
 def test_saved_best_model_reproduces_the_recorded_test_accuracy(quick_grid_loop: Path) -> None:
     from course import backend, data
-    from course.methods import grid_loop
 
     backend.configure()
     import keras
@@ -105,7 +104,7 @@ def test_saved_best_model_reproduces_the_recorded_test_accuracy(quick_grid_loop:
     model = keras.models.load_model(quick_grid_loop / "runs" / result["run_id"] / "best.keras")
     profile = config.load("quick")
     split = data.split(data.load(quick_grid_loop / "data" / "telecust.csv"), profile.seed, 0.2)
-    *_, x_test, y_test = grid_loop.prepare(split, profile, "clean")
+    *_, x_test, y_test = data.holdout_scaled(split, profile.seed, profile.validation_size)
     accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))
     assert accuracy == float(result["test_accuracy"])
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import itertools
 
 from course import config
-from course.space import FIT_NAMES, MODEL_NAMES, NAMES, split_params
+from course.space import FIT_NAMES, MODEL_NAMES, NAMES, from_sklearn, split_params
 
 
 def test_sklearn_grid_is_the_profile_space_with_prefix() -> None:
     space = config.load("standard").space
-    grid = space.param_grid(prefix="model__")
-    assert list(grid) == [f"model__{name}" for name in NAMES]
-    for name in NAMES:
-        assert grid[f"model__{name}"] == list(space.values[name])
+    grid = space.param_grid(step="clf")
+    assert grid["clf__model__units"] == list(space.values["units"])  # routed to the builder
+    assert grid["clf__epochs"] == list(space.values["epochs"])  # taken by KerasClassifier.fit
+    assert len(grid) == len(NAMES)
+    first = {key: values[0] for key, values in grid.items()}
+    assert from_sklearn(first, step="clf") == {n: space.values[n][0] for n in NAMES}
 
 
 def test_sklearn_parameter_grid_enumerates_the_same_configurations_as_the_loop() -> None:

@@ -20,5 +20,25 @@ METHODS: dict[str, Method] = {
             "course.methods.grid_loop",
             "hand-written itertools.product loop over the grid, holdout validation",
         ),
+        Method(
+            "grid-search-cv",
+            "course.methods.grid_search_cv",
+            "scikit-learn GridSearchCV (scikeras): the whole grid, k-fold cross-validation",
+        ),
+        Method(
+            "randomized-search-cv",
+            "course.methods.randomized_search_cv",
+            "scikit-learn RandomizedSearchCV (scikeras): n_iter sampled configurations, k-fold CV",
+        ),
+        Method(
+            "kt-random-search",
+            "course.methods.kt_random_search",
+            "KerasTuner RandomSearch: max_trials random configurations, holdout validation",
+        ),
+        Method(
+            "kt-hyperband",
+            "course.methods.kt_hyperband",
+            "KerasTuner Hyperband: successive halving of epochs over brackets",
+        ),
     )
 }

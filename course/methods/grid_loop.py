@@ -15,46 +15,26 @@ import shutil
 import time
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from course.data import Split, holdout, scaler
+from course.data import holdout_scaled
 from course.model import FitOutcome, build_model, callbacks, seed_everything
 from course.space import split_params
 
 if TYPE_CHECKING:
-    from course.config import Profile
     from course.runner import Context
 
 FOLD = 0  # a single holdout fit per trial
-
-
-def prepare(split: Split, profile: Profile, protocol: str) -> tuple[np.ndarray, ...]:
-    """Training, validation and test arrays, scaled with statistics of the training rows only."""
-    # --8<-- [start:holdout]
-    if protocol == "seed":  # the seed notebook: validate on the test split itself
-        x_train, y_train, x_val, y_val = split.x_dev, split.y_dev, split.x_test, split.y_test
-    else:  # clean: carve a validation set out of the development rows
-        x_train, y_train, x_val, y_val = holdout(
-            split.x_dev, split.y_dev, profile.seed, profile.validation_size
-        )
-    scale = scaler(x_train)
-    # --8<-- [end:holdout]
-    return (
-        scale.transform(x_train), y_train,
-        scale.transform(x_val), y_val,
-        scale.transform(split.x_test), split.y_test,
-    )  # fmt: skip
 
 
 def run(ctx: Context) -> None:
     import keras
 
     profile, ledger, run_id = ctx.profile, ctx.ledger, ctx.run.run_id
-    x_train, y_train, x_val, y_val, x_test, _ = prepare(ctx.split, profile, ctx.protocol)
+    x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+        ctx.split, profile.seed, profile.validation_size, ctx.protocol
+    )
     space = profile.space.values
     done = {fit["trial"]: fit["val_accuracy"] for fit in ledger.fits(run_id)}
-    task = ctx.progress.task(ctx.run.method, profile.space.size, completed=len(done))
-    task.best = max(done.values(), default=None)
+    task = ctx.progress.task(ctx.run.method, profile.space.size, list(done.values()))
 
     # --8<-- [start:loop]
     for trial, values in enumerate(itertools.product(*space.values())):

@@ -1,0 +1,59 @@
+"""kt-hyperband: KerasTuner's Hyperband, successive halving over brackets.
+
+Hyperband starts many configurations with a few epochs, keeps the best 1/`factor` of them and
+trains those longer, round after round, up to `max_epochs`; brackets trade the number of
+configurations against epochs. Epochs are Hyperband's to allot, so it does not tune them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from course.runner import Context
+
+
+def plan(max_epochs: int, factor: int, iterations: int = 1) -> list[dict[str, int]]:
+    """KerasTuner's Hyperband schedule: trials and epochs per bracket and round.
+
+    The same arithmetic as `keras_tuner.oracles.HyperbandOracle` (brackets are played from the
+    most aggressive one down to plain random search, once per iteration).
+    """
+    brackets, epochs = 0, float(max_epochs)
+    while epochs >= 1:
+        epochs /= factor
+        brackets += 1
+    end_size = math.ceil(1 + math.log(max_epochs, factor))
+    rows = []
+    for iteration in range(iterations):
+        for bracket in reversed(range(brackets)):
+            for round_ in range(bracket + 1):
+                rows.append({
+                    "iteration": iteration,
+                    "bracket": bracket,
+                    "round": round_,
+                    "trials": math.ceil(end_size / (bracket + 1) * factor ** (bracket - round_)),
+                    "epochs": math.ceil(max_epochs / factor ** (bracket - round_)),
+                })  # fmt: skip
+    return rows
+
+
+def run(ctx: Context) -> None:
+    from course.methods.tuner_search import LedgerHyperband, MLPHyperModel, objective, run_tuner
+
+    profile, settings = ctx.profile, ctx.settings
+    # --8<-- [start:tuner]
+    tuner = LedgerHyperband(  # keras_tuner.Hyperband, recording each trial in the ledger
+        MLPHyperModel(profile.space, seed=profile.seed, tune_epochs=False),
+        objective=objective(ctx),
+        max_epochs=settings["max_epochs"],
+        factor=settings["factor"],
+        hyperband_iterations=settings["hyperband_iterations"],
+        seed=profile.seed,
+        directory=ctx.run_dir,
+        project_name="tuner",
+    )
+    # --8<-- [end:tuner]
+    schedule = plan(settings["max_epochs"], settings["factor"], settings["hyperband_iterations"])
+    run_tuner(ctx, tuner, sum(row["trials"] for row in schedule))

@@ -1,0 +1,144 @@
+"""What GridSearchCV and RandomizedSearchCV share: the pipeline and a ledger-aware classifier.
+
+The pipeline is `StandardScaler` + scikeras `KerasClassifier`, so scaling is fitted on each
+fold's training rows only. EarlyStopping needs validation data inside every fold: the classifier
+holds out `validation_split` (the profile's `validation_size`) of the fold's *training* part --
+Keras takes the last rows, and the development set is already in random order. The held-out fold
+stays untouched for the CV score. So with 5-fold CV on an 80 % development set, each model
+learns from 0.8 x 0.8 x 0.8 = 51 % of all rows (64 % before the validation split).
+
+Every fit is written to the ledger as it finishes, with its checkpoint on disk. A rerun after
+an interruption does not train a finished fit again: the classifier reloads its best-epoch
+weights, so scikit-learn sees the same model and computes the same CV score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from course.model import FitOutcome, build_model, callbacks, seed_everything
+from course.space import Params, from_sklearn
+
+if TYPE_CHECKING:
+    from sklearn.model_selection._search import BaseSearchCV
+
+    from course.runner import Context
+
+STEP = "clf"  # the classifier's step name in the pipeline: parameters are `clf__...`
+REFIT = -1  # the fold number of the final refit on the whole development set
+WEIGHTS = ".weights.h5"
+
+
+def _fingerprint(y: np.ndarray) -> str:
+    """Identifies a fold by its training labels, which the pipeline passes on unchanged."""
+    return hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest()
+
+
+class FitRecorder:
+    """Tells each fit which trial and fold it is, and records it in the ledger.
+
+    scikit-learn clones the classifier (deep-copying its parameters) for every fit; all clones
+    must share this one recorder, so copying returns the recorder itself.
+    """
+
+    def __init__(self, ctx: Context, candidates: list[Params], folds: list[np.ndarray]) -> None:
+        self.ctx = ctx
+        self.candidates = candidates
+        y_dev = ctx.split.y_dev
+        self.fold_of = {_fingerprint(y_dev[train]): k for k, train in enumerate(folds)}
+        self.fold_of[_fingerprint(y_dev)] = REFIT
+        fits = ctx.ledger.fits(ctx.run.run_id)
+        self.done = {(f["trial"], f["fold"]) for f in fits}
+        total = len(candidates) * len(folds) + 1
+        self.task = ctx.progress.task(ctx.run.method, total, [f["val_accuracy"] for f in fits])
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FitRecorder:
+        return self
+
+    def locate(self, params: Params, y: np.ndarray) -> tuple[int, int]:
+        return self.candidates.index(params), self.fold_of[_fingerprint(y)]
+
+    def record(self, trial: int, fold: int, params: Params, outcome: FitOutcome) -> None:
+        ctx = self.ctx
+        ctx.ledger.record_fit(ctx.run.run_id, trial, fold, params, ctx.profile.seed, outcome)
+        self.done.add((trial, fold))
+        self.task.advance(outcome.val_accuracy)
+
+
+class LedgerClassifier(KerasClassifier):
+    """scikeras' KerasClassifier, plus: EarlyStopping and ModelCheckpoint in every fit, the
+    best epoch's weights restored before scoring, and every fit recorded (or resumed)."""
+
+    def __init__(self, model: Any = None, recorder: FitRecorder | None = None, **kwargs: Any):
+        super().__init__(model=model, **kwargs)
+        self.recorder = recorder
+
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None, **kwargs: Any):
+        recorder = self.recorder
+        assert recorder is not None, "run_search() sets the recorder"
+        ctx = recorder.ctx
+        params = from_sklearn(self.get_params())
+        trial, fold = recorder.locate(params, y)
+        checkpoint = ctx.checkpoint(trial, fold, suffix=WEIGHTS)
+        if (trial, fold) in recorder.done and checkpoint.exists():
+            self.initialize(X, y)  # resumed: the same model as before, without training again
+            self.model_.optimizer.build(self.model_.trainable_variables)
+            self.model_.load_weights(checkpoint)
+            return self
+        seed_everything(ctx.profile.seed)
+        self.callbacks = callbacks(ctx.profile.training, checkpoint)
+        start = time.perf_counter()
+        super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        self.model_.load_weights(checkpoint)  # score the best epoch, not the last one
+        outcome = FitOutcome.from_history(
+            dict(self.history_), ctx.profile.training, time.perf_counter() - start
+        )
+        recorder.record(trial, fold, params, outcome)
+        return self
+
+
+def pipeline(ctx: Context) -> Pipeline:
+    """Scaling and the Keras MLP in one estimator, so each fold scales with its own statistics."""
+    # --8<-- [start:pipeline]
+    classifier = LedgerClassifier(
+        model=build_model,  # the course's one builder; `model__units` etc. are routed to it
+        validation_split=ctx.profile.validation_size,  # EarlyStopping's data, inside the fold
+        verbose=0,
+    )
+    return Pipeline([("scale", StandardScaler()), (STEP, classifier)])
+    # --8<-- [end:pipeline]
+
+
+def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, Any]]) -> None:
+    """Fit `search` on the development set, add CV scores to the ledger, score the refit model."""
+    split = ctx.split
+    folds = [train for train, _ in search.cv.split(split.x_dev, split.y_dev)]
+    recorder = FitRecorder(ctx, [from_sklearn(c, STEP) for c in candidates], folds)
+    search.estimator.set_params(**{f"{STEP}__recorder": recorder})
+    search.set_params(error_score="raise")
+    search.fit(split.x_dev, split.y_dev)
+
+    results = search.cv_results_
+    for trial in range(len(candidates)):
+        cv_score = float(results["mean_test_score"][trial])
+        for fold in range(len(folds)):
+            fold_score = float(results[f"split{fold}_test_score"][trial])
+            ctx.ledger.add_extra(
+                ctx.run.run_id, trial, fold, {"cv_fold_score": fold_score, "cv_score": cv_score}
+            )
+    ctx.ledger.add_extra(
+        ctx.run.run_id, int(search.best_index_), REFIT, {"cv_score": float(search.best_score_)}
+    )
+
+    best = search.best_estimator_  # refit on the whole development set (refit=True)
+    best_path = ctx.run_dir / "best.keras"
+    best.named_steps[STEP].model_.save(best_path)
+    y_pred = np.asarray(best.predict(split.x_test))
+    ctx.finish(from_sklearn(search.best_params_, STEP), search.best_score_, best_path, y_pred)
