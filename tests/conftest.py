@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,52 @@ def quick_grid_loop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = run_course("run", "grid-loop", "--profile", "quick", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     return folder
+
+
+@pytest.fixture(scope="session")
+def quick_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real `course run-all --profile quick` (all five methods), shared by tests."""
+    folder = tmp_path_factory.mktemp("study")
+    proc = run_course("run-all", "--profile", "quick", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    return folder
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def ledger_fits(folder: Path) -> dict[tuple[str, int, int], float]:
+    """(run id, trial, fold) -> the time the fit was committed."""
+    db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
+    try:
+        rows = db.execute("SELECT run_id, trial, fold, finished_at FROM fits").fetchall()
+    finally:
+        db.close()
+    return {(run_id, trial, fold): finished for run_id, trial, fold, finished in rows}
+
+
+def kill_and_resume(folder: Path, *args: str, after_fits: int = 2) -> dict:
+    """Start `course ARGS`, SIGKILL it once `after_fits` fits are committed, then rerun it.
+
+    Returns the fits committed before the kill and after the rerun, for the caller to check
+    that none was repeated or lost.
+    """
+    env = {**os.environ, "COURSE_DATA_URL": dataset_source()}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course", *args],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    ledger = folder / "runs" / "ledger.sqlite"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ledger.exists() and len(ledger_fits(folder)) >= after_fits:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = ledger_fits(folder)
+    rerun = run_course(*args, cwd=folder)
+    assert rerun.returncode == 0, rerun.stderr
+    return {"before": before, "after": ledger_fits(folder)}

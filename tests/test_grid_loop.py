@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import shutil
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +11,7 @@ import pytest
 
 from course import config
 from course.space import NAMES
-from tests.conftest import dataset_source, run_course
+from tests.conftest import kill_and_resume, ledger_fits, read_csv, run_course
 
 pytestmark = pytest.mark.slow
 
@@ -27,21 +20,6 @@ TRIAL_CONTRACT = ["method", "run_id", "trial", "fold", "seed", *NAMES, "epochs_r
 RESULT_CONTRACT = ["method", "run_id", "profile", "seed", *NAMES, "selection_score",
                    "test_accuracy", "test_ci_low", "test_ci_high", "n_trials", "n_fits",
                    "epochs_total", "wall_seconds"]  # fmt: skip
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def ledger_fits(folder: Path) -> dict[tuple[str, int], float]:
-    """(run id, trial) -> the time the fit was committed."""
-    db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
-    try:
-        rows = db.execute("SELECT run_id, trial, finished_at FROM fits").fetchall()
-    finally:
-        db.close()
-    return {(run_id, trial): finished for run_id, trial, finished in rows}
 
 
 def test_trials_csv_has_one_contract_row_per_configuration(quick_grid_loop: Path) -> None:
@@ -113,26 +91,9 @@ def test_sigkilled_run_resumes_without_repeating_a_fit(
     quick_grid_loop: Path, workdir: Path
 ) -> None:
     total = config.load("quick").space.size
-    env = {**os.environ, "COURSE_DATA_URL": dataset_source()}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "course", "run", "grid-loop", "--profile", "quick"],
-        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 300
-    ledger = workdir / "runs" / "ledger.sqlite"
-    while time.monotonic() < deadline and proc.poll() is None:
-        if ledger.exists() and len(ledger_fits(workdir)) >= 2:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = ledger_fits(workdir)
+    fits = kill_and_resume(workdir, "run", "grid-loop", "--profile", "quick", after_fits=2)
+    before, after = fits["before"], fits["after"]
     assert 2 <= len(before) < total, "the kill must land mid-run"
-    assert not (workdir / "docs").exists()  # nothing exported by a run that did not finish
-
-    rerun = run_course("run", "grid-loop", "--profile", "quick", cwd=workdir)
-    assert rerun.returncode == 0, rerun.stderr
-    after = ledger_fits(workdir)
     assert len(after) == total
     assert all(after[key] == stamp for key, stamp in before.items())  # none repeated or lost
 
@@ -159,7 +120,7 @@ def test_rerun_skips_finished_fits_and_changed_config_starts_a_new_run(
     other = run_course("run", "grid-loop", "--profile", "quick", "--seed", "7", cwd=folder)
     assert other.returncode == 0, other.stderr
     after = ledger_fits(folder)
-    new_runs = {run_id for run_id, _ in after} - {run_id for run_id, _ in before}
+    new_runs = {key[0] for key in after} - {key[0] for key in before}
     assert len(new_runs) == 1 and len(after) == 2 * len(before)
     (result,) = read_csv(folder / "docs/generated/data/results.csv")
     assert result["seed"] == "7" and result["run_id"] in new_runs

@@ -1,0 +1,150 @@
+"""The four library methods on the quick profile: real training, the same split and ledger."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+
+from course import config
+from course.methods.kt_hyperband import plan
+from course.space import NAMES
+from tests.conftest import kill_and_resume, read_csv
+
+pytestmark = pytest.mark.slow
+
+PROFILE = config.load("quick")
+SETTINGS = PROFILE.methods
+EXPECTED_METHODS = {
+    "grid-loop", "grid-loop[seed-protocol]", "grid-search-cv", "kt-random-search",
+    "kt-hyperband",
+    *(f"randomized-search-cv[cv{v['cv']}-n{v['n_iter']}]"
+      for v in SETTINGS["randomized-search-cv"]["variants"]),
+}  # fmt: skip
+
+
+def _rows(folder: Path, method: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    data = folder / "docs" / "generated" / "data"
+    (result,) = [r for r in read_csv(data / "results.csv") if r["method"] == method]
+    trials = [r for r in read_csv(data / "trials.csv") if r["method"] == method]
+    return result, trials
+
+
+def test_every_method_and_variant_has_a_complete_result_row(quick_study: Path) -> None:
+    results = read_csv(quick_study / "docs/generated/data/results.csv")
+    assert {r["method"] for r in results} == EXPECTED_METHODS
+    trials = read_csv(quick_study / "docs/generated/data/trials.csv")
+    for result in results:
+        fits = [t for t in trials if t["run_id"] == result["run_id"]]
+        for name in NAMES:  # chosen hyperparameters, batch size and epochs included
+            assert result[name] != "", (result["method"], name)
+        low, acc, high = (float(result[k]) for k in ("test_ci_low", "test_accuracy",
+                                                      "test_ci_high"))  # fmt: skip
+        assert low <= acc <= high and 0 < float(result["selection_score"]) <= 1
+        assert int(result["n_fits"]) == len(fits)
+        assert int(result["n_trials"]) == len({t["trial"] for t in fits})
+        assert int(result["epochs_total"]) == sum(int(t["epochs_run"]) for t in fits)
+        assert float(result["wall_seconds"]) >= sum(float(t["seconds"]) for t in fits)
+
+
+def test_grid_search_cv_records_every_fold_of_every_configuration_and_the_refit(
+    quick_study: Path,
+) -> None:
+    result, trials = _rows(quick_study, "grid-search-cv")
+    k, size = SETTINGS["grid-search-cv"]["cv"], PROFILE.space.size
+    folds = [t for t in trials if t["fold"] != "-1"]
+    (refit,) = [t for t in trials if t["fold"] == "-1"]
+    assert len(trials) == size * k + 1
+    assert {(t["trial"], t["fold"]) for t in folds} == {
+        (str(i), str(f)) for i in range(size) for f in range(k)
+    }
+    # the CV score of a configuration is the mean of its held-out fold scores
+    by_trial: dict[str, list[float]] = {}
+    for t in folds:
+        by_trial.setdefault(t["trial"], []).append(float(t["cv_fold_score"]))
+    for trial, scores in by_trial.items():
+        expected = statistics.mean(scores)
+        assert all(float(t["cv_score"]) == pytest.approx(expected, abs=1e-5)
+                   for t in folds if t["trial"] == trial)  # fmt: skip
+    best = max(by_trial, key=lambda t: statistics.mean(by_trial[t]))
+    assert refit["trial"] == best
+    assert float(result["selection_score"]) == pytest.approx(
+        statistics.mean(by_trial[best]), abs=1e-5
+    )
+    assert all(result[name] == refit[name] for name in NAMES)
+
+
+def test_randomized_search_cv_samples_n_iter_configurations(quick_study: Path) -> None:
+    (variant,) = SETTINGS["randomized-search-cv"]["variants"]
+    result, trials = _rows(
+        quick_study, f"randomized-search-cv[cv{variant['cv']}-n{variant['n_iter']}]"
+    )
+    configurations = {tuple(t[name] for name in NAMES) for t in trials}
+    assert len(configurations) == variant["n_iter"]
+    assert len(trials) == int(result["n_fits"]) == variant["n_iter"] * variant["cv"] + 1
+
+
+def _reloaded_tuner(folder: Path, run_id: str, slug: str):
+    """The tuner as KerasTuner itself reloads it from its directory."""
+    from course import backend
+
+    backend.configure()
+    import keras_tuner
+
+    from course.methods.tuner_search import MLPHyperModel
+
+    common = {
+        "objective": keras_tuner.Objective("val_accuracy", "max"),
+        "seed": PROFILE.seed,
+        "directory": folder / "runs" / run_id,
+        "project_name": "tuner",
+        "overwrite": False,
+    }
+    if slug == "kt-random-search":
+        return keras_tuner.RandomSearch(
+            MLPHyperModel(PROFILE.space, PROFILE.seed),
+            max_trials=SETTINGS[slug]["max_trials"], **common,
+        )  # fmt: skip
+    hb = SETTINGS[slug]
+    return keras_tuner.Hyperband(
+        MLPHyperModel(PROFILE.space, PROFILE.seed, tune_epochs=False),
+        max_epochs=hb["max_epochs"], factor=hb["factor"],
+        hyperband_iterations=hb["hyperband_iterations"], **common,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("slug", ["kt-random-search", "kt-hyperband"])
+def test_keras_tuner_rows_carry_the_batch_size_and_epochs_the_tuner_reports(
+    quick_study: Path, slug: str
+) -> None:
+    result, trials = _rows(quick_study, slug)
+    tuner = _reloaded_tuner(quick_study, result["run_id"], slug)
+    best = tuner.get_best_hyperparameters(1)[0].values
+    epochs = best["tuner/epochs"] if slug == "kt-hyperband" else best["epochs"]
+    assert (int(result["batch_size"]), int(result["epochs"])) == (best["batch_size"], epochs)
+    completed = [t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"]
+    assert len(completed) == len(trials) == int(result["n_trials"])
+
+
+def test_hyperband_runs_the_schedule_it_plans(quick_study: Path) -> None:
+    _, trials = _rows(quick_study, "kt-hyperband")
+    hb = SETTINGS["kt-hyperband"]
+    schedule = plan(hb["max_epochs"], hb["factor"], hb["hyperband_iterations"])
+    assert len(trials) == sum(row["trials"] for row in schedule)
+    for row in schedule:
+        ran = [t for t in trials if (t["bracket"], t["round"]) == (str(row["bracket"]),
+                                                                    str(row["round"]))]  # fmt: skip
+        assert len(ran) == row["trials"]
+        assert {t["epochs"] for t in ran} == {str(row["epochs"])}
+        for t in ran:  # a later round continues its parent's training
+            assert int(t["initial_epoch"]) + int(t["epochs_run"]) <= row["epochs"]
+            assert (t["resumed_from"] != "") == (row["round"] > 0)
+
+
+@pytest.mark.parametrize("slug", ["grid-search-cv", "kt-hyperband"])
+def test_interrupted_method_resumes_without_repeating_a_fit(slug: str, workdir: Path) -> None:
+    fits = kill_and_resume(workdir, "run", slug, "--profile", "quick", after_fits=3)
+    before, after = fits["before"], fits["after"]
+    assert 3 <= len(before) < len(after), "the kill must land mid-run"
+    assert all(after[key] == stamp for key, stamp in before.items())  # none repeated or lost
