@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 DEFAULT_BACKEND = "jax"
 FALLBACK_BACKEND = "tensorflow"
@@ -25,3 +28,21 @@ def configure() -> str:
         os.environ["KERAS_BACKEND"] = chosen
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     return os.environ["KERAS_BACKEND"]
+
+
+@contextmanager
+def quiet_native_logs() -> Iterator[None]:
+    """Hide what C++ libraries print to stderr while they load.
+
+    TensorFlow's start-up lines (oneDNN, CUDA stubs) ignore `TF_CPP_MIN_LOG_LEVEL`; Python
+    errors are still raised as usual and printed once stderr is back.
+    """
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -126,6 +126,9 @@ def run_study(
     data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
     shared = split(frame, profile.seed, profile.test_size)
     keras_backend = backend.configure()
+    with backend.quiet_native_logs():  # TensorFlow, if anything loads it, loads here
+        for name in ("keras", *{name for u in units for name in METHODS[u.slug].preload}):
+            importlib.import_module(name)
     command = shlex.join(["course", *sys.argv[1:]])
     config = json.dumps(
         {**asdict(profile), "space": {k: list(v) for k, v in profile.space.values.items()}}

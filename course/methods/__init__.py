@@ -10,6 +10,7 @@ class Method:
     slug: str
     module: str
     summary: str
+    preload: tuple[str, ...] = ()  # heavy imports to make quietly (scikeras loads TensorFlow)
 
 
 METHODS: dict[str, Method] = {
@@ -24,11 +25,13 @@ METHODS: dict[str, Method] = {
             "grid-search-cv",
             "course.methods.grid_search_cv",
             "scikit-learn GridSearchCV (scikeras): the whole grid, k-fold cross-validation",
+            preload=("scikeras.wrappers",),
         ),
         Method(
             "randomized-search-cv",
             "course.methods.randomized_search_cv",
             "scikit-learn RandomizedSearchCV (scikeras): n_iter sampled configurations, k-fold CV",
+            preload=("scikeras.wrappers",),
         ),
         Method(
             "kt-random-search",
