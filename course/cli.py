@@ -166,7 +166,8 @@ def run_all(
 @app.command("export")
 def export_cmd(profile: ProfileOpt = None, config: ConfigOpt = None, seed: SeedOpt = None) -> None:
     """Write trials.csv, results.csv and provenance.json from the ledger (trains nothing)."""
-    from course.export import export
+    from course.data import load_dataset
+    from course.export import dataset_summary, export
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
 
@@ -178,7 +179,18 @@ def export_cmd(profile: ProfileOpt = None, config: ConfigOpt = None, seed: SeedO
         runs = export(ledger, prof.name, prof.seed)
     finally:
         ledger.close()
+    dataset_summary(load_dataset()[0])
     typer.echo(f"exported {len(runs)} runs to {GENERATED_DIR}/")
+
+
+@app.command()
+def report() -> None:
+    """Draw the figures and tables of docs/generated/ from the exported data (trains nothing)."""
+    from course.paths import GENERATED_DIR
+    from course.report.render import render
+
+    written = render()
+    typer.echo(f"rendered {len(written)} files under {GENERATED_DIR}/")
 
 
 def main() -> None:

@@ -22,6 +22,29 @@ from course.space import Space
 DEFAULT_PROFILE = "standard"
 MONITORS = ("val_accuracy", "val_loss")
 
+# What each key of a profile means, for the generated profile-format reference.
+KEYS = {
+    "description": ("str", '""', "One line shown in provenance."),
+    "seed": ("int", "42", "Seeds the split, every fit, the samplers and the tuners."),
+    "test_size": ("float", "0.2", "Fraction of rows in the untouched, stratified test split."),
+    "validation_size": (
+        "float",
+        "0.2",
+        "Fraction held out for validation inside training data "
+        "(the holdout split; EarlyStopping's data inside each CV fold).",
+    ),
+    "training.monitor": (
+        "str",
+        '"val_accuracy"',
+        "What EarlyStopping, ModelCheckpoint and the tuners watch: val_accuracy or val_loss.",
+    ),
+    "training.patience": (
+        "int",
+        "5",
+        "Epochs without improvement before EarlyStopping ends a fit.",
+    ),
+}
+
 # Settings each method accepts under `[methods.<slug>]`: type, default, smallest allowed value.
 METHOD_SETTINGS: dict[str, dict[str, tuple[type, Any, int]]] = {
     "grid-loop": {},
@@ -42,8 +65,8 @@ VARIANT_KEYS = {"cv": 2, "n_iter": 1}
 class Training:
     """How every fit is run: the callbacks' settings."""
 
-    monitor: str = "val_accuracy"
-    patience: int = 5
+    monitor: str = KEYS["training.monitor"][0]
+    patience: int = KEYS["training.patience"][0]
 
     @property
     def mode(self) -> str:
@@ -154,9 +177,9 @@ def parse(raw: Mapping[str, Any], name: str) -> Profile:
     """Validate a parsed TOML document into a `Profile`."""
     top = {"description", "seed", "test_size", "validation_size", "space", "training", "methods"}
     _check_keys(raw, top, "")
-    seed = _get(raw, "seed", int, 42, "")
-    test_size = _get(raw, "test_size", (int, float), 0.2, "")
-    validation_size = _get(raw, "validation_size", (int, float), 0.2, "")
+    seed = _get(raw, "seed", int, KEYS["seed"][0], "")
+    test_size = _get(raw, "test_size", (int, float), KEYS["test_size"][0], "")
+    validation_size = _get(raw, "validation_size", (int, float), KEYS["validation_size"][0], "")
     for key, value in (("test_size", test_size), ("validation_size", validation_size)):
         if not 0 < value < 1:
             raise CourseError(f"{key}: {value} must be a fraction between 0 and 1")
@@ -194,7 +217,7 @@ def parse(raw: Mapping[str, Any], name: str) -> Profile:
 
     return Profile(
         name=name,
-        description=_get(raw, "description", str, "", ""),
+        description=_get(raw, "description", str, KEYS["description"][0], ""),
         seed=seed,
         test_size=float(test_size),
         validation_size=float(validation_size),

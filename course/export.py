@@ -13,25 +13,52 @@ import sys
 import time
 from datetime import UTC, datetime
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from course.errors import CourseError
 from course.ledger import Ledger, Run
 from course.paths import GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
 from course.space import NAMES
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
 TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "seed", *NAMES, *FIT_COLUMNS, "protocol"]
 RESULT_COLUMNS = [
-    "method", "run_id", "profile", "seed", *NAMES,
-    "selection_score", "test_accuracy", "test_ci_low", "test_ci_high",
-    "n_trials", "n_fits", "epochs_total", "wall_seconds", "protocol", "backend",
-]  # fmt: skip
+    "method",
+    "run_id",
+    "profile",
+    "seed",
+    *NAMES,
+    "selection_score",
+    "test_accuracy",
+    "test_ci_low",
+    "test_ci_high",
+    "n_trials",
+    "n_fits",
+    "epochs_total",
+    "wall_seconds",
+    "protocol",
+    "backend",
+]
 CURVE_COLUMNS = ["method", "run_id", "trial", "fold", "epoch", "metric", "value"]
 PACKAGES = (
-    "hpo-course", "keras", "tensorflow", "jax", "jaxlib", "keras-tuner", "scikit-learn",
-    "scikeras", "numpy", "pandas", "matplotlib", "mkdocs", "mkdocs-material", "mkdocs-jupyter",
-)  # fmt: skip
+    "hpo-course",
+    "keras",
+    "tensorflow",
+    "jax",
+    "jaxlib",
+    "keras-tuner",
+    "scikit-learn",
+    "scikeras",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "mkdocs",
+    "mkdocs-material",
+    "mkdocs-jupyter",
+)
 
 
 def _csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
@@ -93,34 +120,81 @@ def export(ledger: Ledger, profile: str, seed: int) -> list[Run]:
         assert result is not None
         for fit in fits:
             row = {
-                "method": run.method, "run_id": run.run_id, "trial": fit["trial"],
-                "fold": fit["fold"], "seed": fit["seed"], **fit["params"],
+                "method": run.method,
+                "run_id": run.run_id,
+                "trial": fit["trial"],
+                "fold": fit["fold"],
+                "seed": fit["seed"],
+                **fit["params"],
                 **{k: fit[k] for k in FIT_COLUMNS},
-                "protocol": run.protocol, **fit["extra"],
-            }  # fmt: skip
+                "protocol": run.protocol,
+                **fit["extra"],
+            }
             extra_columns += [k for k in fit["extra"] if k not in extra_columns]
             trials.append(row)
             for metric, values in fit["history"].items():
                 curves += [
-                    {"method": run.method, "run_id": run.run_id, "trial": fit["trial"],
-                     "fold": fit["fold"], "epoch": epoch, "metric": metric, "value": value}
+                    {
+                        "method": run.method,
+                        "run_id": run.run_id,
+                        "trial": fit["trial"],
+                        "fold": fit["fold"],
+                        "epoch": epoch,
+                        "metric": metric,
+                        "value": value,
+                    }
                     for epoch, value in enumerate(values, start=1)
-                ]  # fmt: skip
-        results.append({
-            "method": run.method, "run_id": run.run_id, "profile": run.profile, "seed": run.seed,
-            **result["params"],
-            **{k: result[k] for k in ("selection_score", "test_accuracy", "test_ci_low",
-                                      "test_ci_high")},
-            "n_trials": len({f["trial"] for f in fits}), "n_fits": len(fits),
-            "epochs_total": sum(f["epochs_run"] for f in fits),
-            "wall_seconds": run.seconds, "protocol": run.protocol, "backend": run.backend,
-        })  # fmt: skip
+                ]
+        results.append(
+            {
+                "method": run.method,
+                "run_id": run.run_id,
+                "profile": run.profile,
+                "seed": run.seed,
+                **result["params"],
+                **{
+                    k: result[k]
+                    for k in ("selection_score", "test_accuracy", "test_ci_low", "test_ci_high")
+                },
+                "n_trials": len({f["trial"] for f in fits}),
+                "n_fits": len(fits),
+                "epochs_total": sum(f["epochs_run"] for f in fits),
+                "wall_seconds": run.seconds,
+                "protocol": run.protocol,
+                "backend": run.backend,
+            }
+        )
 
     write_atomic(GENERATED_DATA_DIR / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
     write_atomic(GENERATED_DATA_DIR / "results.csv", _csv(RESULT_COLUMNS, results))
     write_atomic(GENERATED_DATA_DIR / "curves.csv", _csv(CURVE_COLUMNS, curves))
     write_atomic(GENERATED_DIR / "provenance.json", json.dumps(provenance(runs), indent=2) + "\n")
     return runs
+
+
+def dataset_summary(frame: pd.DataFrame, bins: int = 20) -> None:
+    """Class counts and per-feature histograms: what the Dataset page shows, without the rows
+    themselves (the dataset is downloaded, never redistributed)."""
+    import numpy as np
+
+    from course.data import CLASSES, FEATURES, TARGET
+
+    counts = frame[TARGET].value_counts()
+    classes = [
+        {"custcat": k, "name": name, "rows": int(counts.get(k, 0))} for k, name in CLASSES.items()
+    ]
+    features = []
+    for feature in FEATURES:
+        rows, edges = np.histogram(frame[feature], bins=bins)
+        features += [
+            {"feature": feature, "bin_low": float(lo), "bin_high": float(hi), "rows": int(n)}
+            for n, lo, hi in zip(rows, edges[:-1], edges[1:], strict=True)
+        ]
+    write_atomic(GENERATED_DATA_DIR / "classes.csv", _csv(["custcat", "name", "rows"], classes))
+    write_atomic(
+        GENERATED_DATA_DIR / "features.csv",
+        _csv(["feature", "bin_low", "bin_high", "rows"], features),
+    )
 
 
 def provenance(runs: list[Run]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from course import backend
 from course.config import Profile
 from course.data import Split, load_dataset, split
 from course.errors import CourseError
-from course.export import export
+from course.export import dataset_summary, export
 from course.ledger import Ledger, Run
 from course.methods import METHODS
 from course.paths import LEDGER_FILE, RUNS_DIR
@@ -125,6 +125,7 @@ def run_study(
     frame, data_path = load_dataset(data, url)
     data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
     shared = split(frame, profile.seed, profile.test_size)
+    dataset_summary(frame)
     keras_backend = backend.configure()
     with backend.quiet_native_logs():  # TensorFlow, if anything loads it, loads here
         for name in ("keras", *{name for u in units for name in METHODS[u.slug].preload}):
@@ -139,9 +140,11 @@ def run_study(
         with StudyProgress() as progress:
             for unit in units:
                 digest = profile.digest(
-                    method=unit.slug, protocol=unit.protocol, variant=unit.settings,
+                    method=unit.slug,
+                    protocol=unit.protocol,
+                    variant=unit.settings,
                     data=data_sha256,
-                )  # fmt: skip
+                )
                 run = ledger.open_run(
                     Run(
                         run_id=f"{unit.slug}-{digest[:12]}",
@@ -176,4 +179,7 @@ def run_study(
                 runs.append(run)
     finally:
         ledger.close()
+    from course.report.render import render
+
+    render()
     return runs

@@ -1,0 +1,65 @@
+"""The exported data, loaded once for every figure, table and verdict."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from course.errors import CourseError
+
+
+@dataclass(frozen=True)
+class Evidence:
+    results: pd.DataFrame
+    trials: pd.DataFrame
+    curves: pd.DataFrame
+    classes: pd.DataFrame
+    features: pd.DataFrame
+    provenance: dict[str, Any]
+
+    @classmethod
+    def load(cls, generated: Path) -> Evidence:
+        data = generated / "data"
+        try:
+            frames = {
+                name: pd.read_csv(data / f"{name}.csv")
+                for name in ("results", "trials", "curves", "classes", "features")
+            }
+            provenance = json.loads((generated / "provenance.json").read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise CourseError(
+                f"{exc.filename}: missing; run `course run-all` (or `course export`) first"
+            ) from None
+        return cls(provenance=provenance, **frames)
+
+    def result(self, method: str) -> pd.Series | None:
+        """The results row of a method label, or None when the study did not run it."""
+        rows = self.results[self.results["method"] == method]
+        return None if rows.empty else rows.iloc[0]
+
+    def methods(self, slug: str) -> list[str]:
+        """Method labels of a slug (its variants), in results order; seed protocol excluded."""
+        labels = self.results.loc[self.results["protocol"] == "clean", "method"]
+        return [m for m in labels if m == slug or m.startswith(f"{slug}[")]
+
+    def selection_trials(self, method: str) -> pd.DataFrame:
+        """One row per configuration with the score the method selected on, in run order."""
+        rows = self.trials[self.trials["method"] == method]
+        if "cv_score" in rows and rows["cv_score"].notna().any():  # CV: mean over folds
+            rows = rows[rows["fold"] >= 0]
+            scores = rows.groupby("trial", sort=True).agg(
+                score=("cv_score", "first"),
+                seconds=("seconds", "sum"),
+                epochs=("epochs_run", "sum"),
+            )
+        else:
+            scores = rows.groupby("trial", sort=True).agg(
+                score=("val_accuracy", "max"),
+                seconds=("seconds", "sum"),
+                epochs=("epochs_run", "sum"),
+            )
+        return scores.reset_index()

@@ -1,0 +1,289 @@
+"""Figures, one function each: evidence in, matplotlib Figure out (Agg, one house style)."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from course.report.evidence import Evidence
+from course.space import NAMES
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.hashsalt": "hpo-course",
+}
+PALETTE = plt.get_cmap("tab10").colors
+
+
+def _figure(width: float = 8, height: float = 4.2, **kwargs) -> tuple[Figure, object]:
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained", **kwargs)
+    return fig, ax
+
+
+def save(fig: Figure, path) -> None:
+    """PNG without a timestamp or software tag, so the same data give the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def dataset_classes(ev: Evidence) -> Figure:
+    fig, ax = _figure(6, 3)
+    classes = ev.classes
+    ax.bar(classes["name"], classes["rows"], color=PALETTE[: len(classes)])
+    chance = classes["rows"].max() / classes["rows"].sum()
+    ax.set_ylabel("customers")
+    ax.set_title(
+        f"Four classes, nearly balanced: always guessing the largest is right {chance:.1%}"
+    )
+    return fig
+
+
+def dataset_features(ev: Evidence) -> Figure:
+    features = list(dict.fromkeys(ev.features["feature"]))
+    cols = 4
+    rows = -(-len(features) // cols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, cols, figsize=(10, 2.2 * rows), layout="constrained")
+    for ax, name in itertools.zip_longest(axes.flat, features):
+        if name is None:
+            ax.set_visible(False)
+            continue
+        hist = ev.features[ev.features["feature"] == name]
+        ax.bar(
+            hist["bin_low"],
+            hist["rows"],
+            width=hist["bin_high"] - hist["bin_low"],
+            align="edge",
+            color=PALETTE[0],
+        )
+        ax.set_title(name)
+        ax.tick_params(labelsize=8)
+    fig.suptitle("Feature distributions (income has a long right tail: scaling matters)")
+    return fig
+
+
+def grid_heatmap(ev: Evidence, method: str = "grid-loop") -> Figure:
+    """Best validation accuracy over the two most-valued hyperparameters (others maximised)."""
+    trials = ev.trials[ev.trials["method"] == method]
+    tuned = [n for n in NAMES if trials[n].nunique() > 1]
+    x, y = sorted(tuned, key=lambda n: -trials[n].nunique())[:2]
+    table = trials.pivot_table(index=y, columns=x, values="val_accuracy", aggfunc="max")
+    fig, ax = _figure(6.5, 3.6)
+    image = ax.imshow(table.to_numpy(), cmap="viridis", aspect="auto")
+    ax.grid(False)
+    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
+    ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    for (i, j), value in np.ndenumerate(table.to_numpy()):
+        ax.text(j, i, f"{value:.3f}", ha="center", va="center", color="white", fontsize=10)
+    fig.colorbar(image, ax=ax, label="best validation accuracy")
+    ax.set_title(
+        f"{method}: best holdout accuracy per {y} x {x} (other hyperparameters at their best)"
+    )
+    return fig
+
+
+def fold_spread(ev: Evidence, slug: str) -> Figure:
+    """Each configuration's held-out fold scores, configurations sorted by their mean."""
+    methods = ev.methods(slug)
+    fig, axes = _figure(9, 2.6 * len(methods), nrows=len(methods), squeeze=False)
+    for ax, method in zip(axes[:, 0], methods, strict=True):
+        folds = ev.trials[(ev.trials["method"] == method) & (ev.trials["fold"] >= 0)]
+        means = folds.groupby("trial")["cv_fold_score"].mean().sort_values()
+        for rank, trial in enumerate(means.index):
+            scores = folds.loc[folds["trial"] == trial, "cv_fold_score"]
+            ax.plot([rank] * len(scores), scores, "o", color=PALETTE[0], alpha=0.35, ms=4)
+            ax.plot(rank, means[trial], "_", color="black", ms=12, mew=2)
+        best = ev.result(method)
+        ax.set_title(
+            f"{method}: fold scores per configuration (bar: mean = CV score); "
+            f"chosen CV score {best['selection_score']:.3f}"
+        )
+        ax.set_xlabel("configurations, sorted by CV score")
+        ax.set_ylabel("held-out fold accuracy")
+    return fig
+
+
+def grid_index(ev: Evidence) -> dict[tuple, int]:
+    """Position of every configuration in the grid loop's itertools.product order."""
+    space = ev.provenance["config"]["space"]
+    combos = itertools.product(*(space[n] for n in NAMES))
+    return {tuple(str(v) for v in combo): i for i, combo in enumerate(combos)}
+
+
+def random_samples(ev: Evidence) -> Figure:
+    """Which configurations of the grid each random method tried, coloured by its score."""
+    index = grid_index(ev)
+    methods = [*ev.methods("randomized-search-cv"), *ev.methods("kt-random-search")]
+    fig, ax = _figure(9, 0.6 * len(methods) + 1.8)
+    for row, method in enumerate(methods):
+        trials = ev.trials[(ev.trials["method"] == method) & (ev.trials["fold"] <= 0)]
+        scores = ev.selection_trials(method).set_index("trial")["score"]
+        xs = [index.get(tuple(str(r[n]) for n in NAMES)) for _, r in trials.iterrows()]
+        points = ax.scatter(
+            xs,
+            [row] * len(xs),
+            c=scores.reindex(trials["trial"]).to_numpy(),
+            cmap="viridis",
+            vmin=0.25,
+            vmax=0.5,
+            s=40,
+        )
+    ax.set_yticks(range(len(methods)), methods)
+    ax.set_xlim(-1, len(index))
+    ax.set_xlabel(f"configuration of the grid (0..{len(index) - 1}, in grid-loop order)")
+    fig.colorbar(points, ax=ax, label="selection score")
+    ax.set_title("Random methods try a sample of the same grid")
+    return fig
+
+
+def hyperband_schedule(ev: Evidence, method: str = "kt-hyperband") -> Figure:
+    """Each trial's epochs: a later round continues a parent's training where it stopped."""
+    trials = ev.trials[ev.trials["method"] == method]
+    trials = trials.sort_values(["bracket", "round", "trial"], ascending=[False, True, True])
+    fig, ax = _figure(9, max(3.0, 0.16 * len(trials) + 1.2))
+    for y, (_, t) in enumerate(trials.iterrows()):
+        color = PALETTE[int(t["bracket"]) % 10]  # one colour per bracket
+        ax.barh(
+            y,
+            t["epochs"] - t["initial_epoch"],
+            left=t["initial_epoch"],
+            color=color,
+            alpha=0.25,
+            height=0.8,
+        )
+        ax.barh(y, t["epochs_run"], left=t["initial_epoch"], color=color, height=0.8)
+    for bracket in sorted(trials["bracket"].unique(), reverse=True):
+        ax.barh(-10, 0, color=PALETTE[int(bracket) % 10], label=f"bracket {int(bracket)}")
+    ax.set_ylim(-1, len(trials))
+    ax.invert_yaxis()
+    ax.set_yticks([])
+    ax.set_xlabel("epoch (dark: trained before EarlyStopping; light: budget left unused)")
+    ax.set_ylabel(f"{len(trials)} trials, by bracket and round")
+    ax.legend(loc="lower right")
+    ax.set_title(f"{method}: epochs given to each trial")
+    return fig
+
+
+def callback_curves(ev: Evidence, method: str = "grid-loop") -> Figure:
+    """The best fit's learning curves, with the checkpointed epoch and the early stop marked."""
+    result = ev.result(method)
+    trials = ev.trials[ev.trials["method"] == method]
+    best = trials.loc[trials["val_accuracy"].idxmax()]
+    curves = ev.curves[
+        (ev.curves["method"] == method)
+        & (ev.curves["trial"] == best["trial"])
+        & (ev.curves["fold"] == best["fold"])
+    ]
+    fig, (acc, loss) = _figure(10, 3.8, ncols=2)
+    for ax, metric in ((acc, "accuracy"), (loss, "loss")):
+        for name, style in ((metric, "--"), (f"val_{metric}", "-")):
+            curve = curves[curves["metric"] == name]
+            ax.plot(curve["epoch"], curve["value"], style, label=name)
+        ax.axvline(
+            best["best_epoch"],
+            color="green",
+            lw=1.5,
+            label=f"ModelCheckpoint keeps epoch {best['best_epoch']}",
+        )
+        ax.axvline(
+            best["epochs_run"],
+            color="red",
+            lw=1.5,
+            ls=":",
+            label=f"EarlyStopping stops at {best['epochs_run']}",
+        )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        f"{method}: the best fit (trial {best['trial']}, budget {best['epochs']} epochs)"
+        f", test accuracy of its checkpoint {result['test_accuracy']:.3f}"
+    )
+    return fig
+
+
+def anytime(ev: Evidence) -> Figure:
+    """Best-so-far selection score against compute seconds, every method on one axis."""
+    fig, ax = _figure(9, 4.4)
+    for i, method in enumerate(ev.results.loc[ev.results["protocol"] == "clean", "method"]):
+        scores = ev.selection_trials(method)
+        ax.step(
+            scores["seconds"].cumsum(),
+            scores["score"].cummax(),
+            where="post",
+            color=PALETTE[i % 10],
+            label=method,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds of training so far (log scale)")
+    ax.set_ylabel("best selection score so far")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Any-time performance: how fast each method finds its best configuration")
+    return fig
+
+
+def scoreboard(ev: Evidence) -> Figure:
+    """Test accuracy with its 95 % interval, beside the score each method selected on."""
+    results = ev.results.iloc[::-1]
+    fig, ax = _figure(8, 0.45 * len(results) + 1.4)
+    y = np.arange(len(results))
+    err = [
+        results["test_accuracy"] - results["test_ci_low"],
+        results["test_ci_high"] - results["test_accuracy"],
+    ]
+    ax.errorbar(
+        results["test_accuracy"],
+        y,
+        xerr=err,
+        fmt="o",
+        color=PALETTE[0],
+        capsize=3,
+        label="test accuracy, 95 % interval",
+    )
+    ax.plot(results["selection_score"], y, "x", color=PALETTE[3], label="selection score")
+    chance = ev.classes["rows"].max() / ev.classes["rows"].sum()
+    ax.axvline(chance, color="grey", ls=":", label=f"majority class {chance:.3f}")
+    ax.set_yticks(y, results["method"])
+    ax.set_xlabel("accuracy")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
+    ax.set_title("Untouched test set: overlapping intervals mean no real difference")
+    return fig
+
+
+def all_figures(ev: Evidence) -> dict[str, Figure]:
+    """Every figure the pages include, by file stem; a method not run has no figure."""
+    figures = {
+        "dataset-classes": lambda: dataset_classes(ev),
+        "dataset-features": lambda: dataset_features(ev),
+        "scoreboard": lambda: scoreboard(ev),
+        "anytime": lambda: anytime(ev),
+    }
+    if ev.result("grid-loop") is not None:
+        figures["grid-loop-heatmap"] = lambda: grid_heatmap(ev)
+        figures["callbacks-curves"] = lambda: callback_curves(ev)
+    for slug in ("grid-search-cv", "randomized-search-cv"):
+        if ev.methods(slug):
+            figures[f"{slug}-folds"] = lambda slug=slug: fold_spread(ev, slug)
+    if ev.methods("randomized-search-cv") or ev.methods("kt-random-search"):
+        figures["random-samples"] = lambda: random_samples(ev)
+    if ev.result("kt-hyperband") is not None:
+        figures["kt-hyperband-schedule"] = lambda: hyperband_schedule(ev)
+    return {name: make() for name, make in figures.items()}

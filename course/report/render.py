@@ -1,0 +1,52 @@
+"""`course report`: everything under docs/generated/ that is drawn from the exported data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from course.paths import GENERATED_DIR, write_atomic
+from course.report import figures, reference, tables
+from course.report.conclusions import verdicts
+from course.report.evidence import Evidence
+
+# Every figure a page can include, with its alt text (the include exists even when a study
+# skipped the method, so pages always build).
+FIGURES = {
+    "dataset-classes": "Bar chart of customers per service class",
+    "dataset-features": "Histograms of the eleven features",
+    "scoreboard": "Test accuracy with 95 % intervals and selection score for every method",
+    "anytime": "Best-so-far selection score against training seconds for every method",
+    "grid-loop-heatmap": "Heatmap of the grid loop's best validation accuracy",
+    "callbacks-curves": "Learning curves of the best fit with checkpoint and early stop marked",
+    "grid-search-cv-folds": "Held-out fold scores of every GridSearchCV configuration",
+    "randomized-search-cv-folds": "Held-out fold scores of the RandomizedSearchCV variants",
+    "random-samples": "Which grid configurations each random method sampled",
+    "kt-hyperband-schedule": "Epochs given to each Hyperband trial by bracket and round",
+}
+
+
+def render(generated: Path = GENERATED_DIR) -> list[Path]:
+    """Draw every figure and write every include from docs/generated/data; returns the files."""
+    ev = Evidence.load(generated)
+    drawn = figures.all_figures(ev)
+    folder = generated / "figures"
+    shutil.rmtree(folder, ignore_errors=True)  # no stale figure from an earlier study
+    written = []
+    for name, fig in drawn.items():
+        figures.save(fig, folder / f"{name}.png")
+        written.append(folder / f"{name}.png")
+    includes = tables.all_tables(ev, verdicts(ev))
+    includes["reference-cli"] = reference.cli()
+    includes["reference-profile"] = reference.profile()
+    for name, alt in FIGURES.items():
+        includes[f"figure-{name}"] = tables.HEADER + (
+            tables.image(name, alt)
+            if name in drawn
+            else "*This study did not run the method behind this figure: run `course run-all`.*\n"
+        )
+    for name, text in includes.items():
+        path = generated / f"{name}.md"
+        write_atomic(path, text)
+        written.append(path)
+    return written
