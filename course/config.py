@@ -22,27 +22,22 @@ from course.space import Space
 DEFAULT_PROFILE = "standard"
 MONITORS = ("val_accuracy", "val_loss")
 
-# What each key of a profile means, for the generated profile-format reference.
-KEYS = {
-    "description": ("str", '""', "One line shown in provenance."),
-    "seed": ("int", "42", "Seeds the split, every fit, the samplers and the tuners."),
-    "test_size": ("float", "0.2", "Fraction of rows in the untouched, stratified test split."),
+# What each key of a profile means: name -> (default, meaning). `parse` applies these defaults,
+# and the generated profile-format reference prints them.
+KEYS: dict[str, tuple[Any, str]] = {
+    "description": ("", "One line shown in provenance."),
+    "seed": (42, "Seeds the split, every fit, the samplers and the tuners."),
+    "test_size": (0.2, "Fraction of rows in the untouched, stratified test split."),
     "validation_size": (
-        "float",
-        "0.2",
+        0.2,
         "Fraction held out for validation inside training data "
         "(the holdout split; EarlyStopping's data inside each CV fold).",
     ),
     "training.monitor": (
-        "str",
-        '"val_accuracy"',
+        "val_accuracy",
         "What EarlyStopping, ModelCheckpoint and the tuners watch: val_accuracy or val_loss.",
     ),
-    "training.patience": (
-        "int",
-        "5",
-        "Epochs without improvement before EarlyStopping ends a fit.",
-    ),
+    "training.patience": (5, "Epochs without improvement before EarlyStopping ends a fit."),
 }
 
 # Settings each method accepts under `[methods.<slug>]`: type, default, smallest allowed value.
@@ -87,12 +82,14 @@ class Profile:
     training: Training
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The profile as plain data (what provenance.json records)."""
+        return {**asdict(self), "space": {k: list(v) for k, v in self.space.values.items()}}
+
     def digest(self, **extra: Any) -> str:
         """Hash of every result-shaping setting (plus `extra`, e.g. method and protocol)."""
-        payload = asdict(self)
+        payload = {**self.as_dict(), **extra}
         payload.pop("description")
-        payload["space"] = {k: list(v) for k, v in self.space.values.items()}
-        payload.update(extra)
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 

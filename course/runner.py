@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,24 +116,20 @@ def run_study(
     profile: Profile,
     data: Path | None = None,
     fresh: bool = False,
-    url: str | None = None,
 ) -> list[Run]:
     """Run each (slug, protocol) of `plan` in order; finished fits are never repeated."""
     units = expand(plan, profile)
     # Checkpoints hold weights, not optimizer state; Keras warns about that on every reload.
     warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-    frame, data_path = load_dataset(data, url)
+    frame, data_path = load_dataset(data)
     data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
     shared = split(frame, profile.seed, profile.test_size)
-    dataset_summary(frame)
     keras_backend = backend.configure()
     with backend.quiet_native_logs():  # TensorFlow, if anything loads it, loads here
         for name in ("keras", *{name for u in units for name in METHODS[u.slug].preload}):
             importlib.import_module(name)
     command = shlex.join(["course", *sys.argv[1:]])
-    config = json.dumps(
-        {**asdict(profile), "space": {k: list(v) for k, v in profile.space.values.items()}}
-    )
+    config = json.dumps(profile.as_dict())
     ledger = Ledger(LEDGER_FILE)
     runs = []
     try:
@@ -144,6 +140,7 @@ def run_study(
                     protocol=unit.protocol,
                     variant=unit.settings,
                     data=data_sha256,
+                    backend=keras_backend,
                 )
                 run = ledger.open_run(
                     Run(
@@ -175,6 +172,7 @@ def run_study(
                 finally:
                     ledger.add_seconds(run.run_id, time.perf_counter() - start)
                 ledger.finish_run(run.run_id)
+                dataset_summary(frame)
                 export(ledger, profile.name, profile.seed)
                 runs.append(run)
     finally:

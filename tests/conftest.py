@@ -44,9 +44,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run_course(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_course(
+    *args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""
-    env = {**os.environ, "COURSE_DATA_URL": dataset_source(), "COLUMNS": "200"}
+    env = {**os.environ, "COURSE_DATA_URL": dataset_source(), "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "course", *args],
         cwd=cwd,

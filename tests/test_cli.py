@@ -25,7 +25,8 @@ print("HEAVY:", sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r})
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["methods"], ["run", "--help"], ["data", "fetch"], ["export"]]
+    "args",
+    [["--help"], ["methods"], ["run", "--help"], ["data", "fetch"], ["export"], ["report"]],
 )
 def test_commands_that_train_nothing_import_no_framework(args: list[str], workdir: Path) -> None:
     proc = subprocess.run(

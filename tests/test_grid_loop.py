@@ -139,3 +139,12 @@ def test_seed_protocol_selects_on_the_test_split(quick_grid_loop: Path, tmp_path
     assert float(seed["selection_score"]) == pytest.approx(float(seed["test_accuracy"]), abs=1e-6)
     clean = read_csv(quick_grid_loop / "docs/generated/data/results.csv")[0]
     assert rows["grid-loop"]["test_accuracy"] == clean["test_accuracy"]
+
+
+def test_tensorflow_backend_works_too(workdir: Path) -> None:
+    env_backend = {"KERAS_BACKEND": "tensorflow"}
+    proc = run_course("run", "grid-loop", "--profile", "quick", cwd=workdir, env=env_backend)
+    assert proc.returncode == 0, proc.stderr
+    (result,) = read_csv(workdir / "docs/generated/data/results.csv")
+    assert result["backend"] == "tensorflow"
+    assert int(result["n_fits"]) == config.load("quick").space.size

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 from typer.cli import get_docs_for_click
 
@@ -24,7 +26,7 @@ def profile() -> str:
     """Every key a profile may hold, with its type, default and rule, from the validators."""
     top = table(
         ["key", "type", "default", "meaning"],
-        [(f"`{k}`", type(d).__name__, f"`{d!r}`", m) for k, (d, m) in KEYS.items()],
+        [(f"`{k}`", type(d).__name__, f"`{json.dumps(d)}`", m) for k, (d, m) in KEYS.items()],
     )
     space_rows = []
     for name, (kind, allowed) in HYPERPARAMETERS.items():
