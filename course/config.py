@@ -87,9 +87,12 @@ class Profile:
         return {**asdict(self), "space": {k: list(v) for k, v in self.space.values.items()}}
 
     def digest(self, **extra: Any) -> str:
-        """Hash of every result-shaping setting (plus `extra`, e.g. method and protocol)."""
+        """Hash of what shapes a run's results: the profile's shared settings plus `extra`
+        (method, protocol, that method's own settings). Other methods' settings stay out, so
+        changing Hyperband's budget does not restart the grid loop."""
         payload = {**self.as_dict(), **extra}
         payload.pop("description")
+        payload.pop("methods")
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -170,6 +173,21 @@ def _variants(raw: list[Any], where: str) -> list[dict[str, int]]:
     return variants
 
 
+def _check_hyperband_fits(space: Space, settings: dict[str, Any]) -> None:
+    """KerasTuner's Hyperband stops for good once it cannot draw an untried configuration, so
+    its schedule's fresh draws must fit in the space (epochs excluded: Hyperband allots them)."""
+    from course.methods.kt_hyperband import plan
+
+    schedule = plan(settings["max_epochs"], settings["factor"], settings["hyperband_iterations"])
+    needed = sum(row["trials"] for row in schedule if row["round"] == 0)
+    available = space.size // len(space.values["epochs"])
+    if needed > available:
+        raise CourseError(
+            f"methods.kt-hyperband: its schedule draws {needed} new configurations but the space "
+            f"(without epochs) holds {available}; lower max_epochs or hyperband_iterations"
+        )
+
+
 def parse(raw: Mapping[str, Any], name: str) -> Profile:
     """Validate a parsed TOML document into a `Profile`."""
     top = {"description", "seed", "test_size", "validation_size", "space", "training", "methods"}
@@ -212,6 +230,7 @@ def parse(raw: Mapping[str, Any], name: str) -> Profile:
             settings[key] = value
         methods[slug] = settings
 
+    _check_hyperband_fits(space, methods["kt-hyperband"])
     return Profile(
         name=name,
         description=_get(raw, "description", str, KEYS["description"][0], ""),

@@ -72,6 +72,9 @@ INVALID = [
     ("training.monitor", "accuracy", "training.monitor: 'accuracy'"),
     ("training.patience", -1, "training.patience: -1 must not be negative"),
     ("methods.grid-serch", {}, "methods.grid-serch: unknown key"),
+    ("methods.grid-search-cv.cv", 1, "methods.grid-search-cv.cv: 1 must be at least 2"),
+    ("methods.randomized-search-cv.variants", [{"cv": 5}], "variants[0].n_iter: missing"),
+    ("methods.kt-hyperband.max_epochs", 100, "methods.kt-hyperband: its schedule draws"),
 ]
 
 

@@ -81,8 +81,8 @@ def dataset_features(ev: Evidence) -> Figure:
 def grid_heatmap(ev: Evidence, method: str = "grid-loop") -> Figure:
     """Best validation accuracy over the two most-valued hyperparameters (others maximised)."""
     trials = ev.trials[ev.trials["method"] == method]
-    tuned = [n for n in NAMES if trials[n].nunique() > 1]
-    x, y = sorted(tuned, key=lambda n: -trials[n].nunique())[:2]
+    # the two hyperparameters with the most values (fixed ones too, if fewer are tuned)
+    x, y = sorted(NAMES, key=lambda n: -trials[n].nunique())[:2]
     table = trials.pivot_table(index=y, columns=x, values="val_accuracy", aggfunc="max")
     fig, ax = _figure(6.5, 3.6)
     image = ax.imshow(table.to_numpy(), cmap="viridis", aspect="auto")
