@@ -15,6 +15,7 @@ import typer
 
 from course.errors import CourseError
 from course.methods import METHODS
+from course.plan import PROTOCOLS
 
 app = typer.Typer(
     help="Hyperparameter optimisation of a Keras MLP, five ways, with a generated report site.",
@@ -28,9 +29,7 @@ app.add_typer(data_app, name="data")
 MethodSlug = StrEnum("MethodSlug", {slug: slug for slug in METHODS})
 
 
-class Protocol(StrEnum):
-    clean = "clean"
-    seed = "seed"
+Protocol = StrEnum("Protocol", {p: p for p in PROTOCOLS})
 
 
 _state = {"debug": False}
@@ -122,7 +121,7 @@ def run(
             help="clean: validate on a holdout of the development set. seed: validate "
             "on the test split, as the seed notebook did (optimistic)."
         ),
-    ] = Protocol.clean,
+    ] = Protocol["clean"],
     data: DataOpt = None,
     fresh: FreshOpt = False,
 ) -> None:
@@ -150,24 +149,23 @@ def run_all(
     The grid loop also runs under the seed notebook's protocol, to measure its optimism.
     Interrupt at any time: rerunning the same command repeats no finished fit.
     """
+    from course.plan import full_plan
     from course.runner import run_study
 
     prof = _profile(profile, config, seed)
-    chosen = [m.value for m in only] if only else list(METHODS)
-    chosen = [slug for slug in chosen if slug not in {m.value for m in skip or []}]
+    wanted = {m.value for m in only} if only else set(METHODS)
+    chosen = [
+        slug for slug in METHODS if slug in wanted and slug not in {m.value for m in skip or []}
+    ]
     if not chosen:
         raise CourseError("--only and --skip leave no method to run")
-    plan = [(slug, "clean") for slug in chosen]
-    if "grid-loop" in chosen:
-        plan.insert(chosen.index("grid-loop") + 1, ("grid-loop", "seed"))
-    _summary(run_study(plan, prof, data=data, fresh=fresh))
+    _summary(run_study(full_plan(chosen), prof, data=data, fresh=fresh))
 
 
 @app.command("export")
 def export_cmd(profile: ProfileOpt = None, config: ConfigOpt = None, seed: SeedOpt = None) -> None:
     """Write trials.csv, results.csv and provenance.json from the ledger (trains nothing)."""
-    from course.data import load_dataset
-    from course.export import dataset_summary, export
+    from course.export import export
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
 
@@ -176,10 +174,9 @@ def export_cmd(profile: ProfileOpt = None, config: ConfigOpt = None, seed: SeedO
         raise CourseError(f"{LEDGER_FILE}: no ledger yet; run `course run-all` first")
     ledger = Ledger(LEDGER_FILE)
     try:
-        runs = export(ledger, prof.name, prof.seed)
+        runs = export(ledger, prof)
     finally:
         ledger.close()
-    dataset_summary(load_dataset()[0])
     typer.echo(f"exported {len(runs)} runs to {GENERATED_DIR}/")
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -98,10 +98,7 @@ class Profile:
 
     def with_seed(self, seed: int | None) -> Profile:
         """The same profile with another seed (the CLI's `--seed`)."""
-        if seed is None:
-            return self
-        fields = {**self.__dict__, "seed": seed}
-        return Profile(**fields)
+        return self if seed is None else replace(self, seed=_check_seed(seed, "--seed"))
 
 
 def builtin_profiles() -> list[str]:
@@ -119,7 +116,10 @@ def load(name: str | None = None, path: Path | None = None) -> Profile:
     if path is not None:
         if not path.is_file():
             raise CourseError(f"{path}: no such profile file")
-        text, label = path.read_text(encoding="utf-8"), path.stem
+        try:
+            text, label = path.read_text(encoding="utf-8"), path.stem
+        except UnicodeDecodeError:
+            raise CourseError(f"{path}: not a UTF-8 text file") from None
     else:
         label = name or DEFAULT_PROFILE
         if label not in builtin_profiles():
@@ -133,6 +133,13 @@ def load(name: str | None = None, path: Path | None = None) -> Profile:
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"{path or label}: invalid TOML: {exc}") from None
     return parse(raw, label)
+
+
+def _check_seed(seed: int, where: str) -> int:
+    """NumPy and scikit-learn take seeds from 0 to 2**32 - 1."""
+    if not 0 <= seed < 2**32:
+        raise CourseError(f"{where}: {seed} must be between 0 and {2**32 - 1}")
+    return seed
 
 
 def _get(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any, where: str):
@@ -173,26 +180,11 @@ def _variants(raw: list[Any], where: str) -> list[dict[str, int]]:
     return variants
 
 
-def _check_hyperband_fits(space: Space, settings: dict[str, Any]) -> None:
-    """KerasTuner's Hyperband stops for good once it cannot draw an untried configuration, so
-    its schedule's fresh draws must fit in the space (epochs excluded: Hyperband allots them)."""
-    from course.methods.kt_hyperband import plan
-
-    schedule = plan(settings["max_epochs"], settings["factor"], settings["hyperband_iterations"])
-    needed = sum(row["trials"] for row in schedule if row["round"] == 0)
-    available = space.size // len(space.values["epochs"])
-    if needed > available:
-        raise CourseError(
-            f"methods.kt-hyperband: its schedule draws {needed} new configurations but the space "
-            f"(without epochs) holds {available}; lower max_epochs or hyperband_iterations"
-        )
-
-
 def parse(raw: Mapping[str, Any], name: str) -> Profile:
     """Validate a parsed TOML document into a `Profile`."""
     top = {"description", "seed", "test_size", "validation_size", "space", "training", "methods"}
     _check_keys(raw, top, "")
-    seed = _get(raw, "seed", int, KEYS["seed"][0], "")
+    seed = _check_seed(_get(raw, "seed", int, KEYS["seed"][0], ""), "seed")
     test_size = _get(raw, "test_size", (int, float), KEYS["test_size"][0], "")
     validation_size = _get(raw, "validation_size", (int, float), KEYS["validation_size"][0], "")
     for key, value in (("test_size", test_size), ("validation_size", validation_size)):
@@ -230,7 +222,6 @@ def parse(raw: Mapping[str, Any], name: str) -> Profile:
             settings[key] = value
         methods[slug] = settings
 
-    _check_hyperband_fits(space, methods["kt-hyperband"])
     return Profile(
         name=name,
         description=_get(raw, "description", str, KEYS["description"][0], ""),

@@ -102,6 +102,8 @@ def load(path: Path) -> pd.DataFrame:
         raise CourseError(f"{path}: empty file; expected a header row and data rows") from None
     except pd.errors.ParserError as exc:
         raise CourseError(f"{path}: not a valid CSV ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise CourseError(f"{path}: not a UTF-8 text file") from None
 
     expected = ", ".join(COLUMNS)
     for column in COLUMNS:
@@ -139,9 +141,9 @@ def load(path: Path) -> pd.DataFrame:
     return frame[list(COLUMNS)]
 
 
-def load_dataset(data: Path | None = None, url: str | None = None) -> tuple[pd.DataFrame, Path]:
+def load_dataset(data: Path | None = None) -> tuple[pd.DataFrame, Path]:
     """The validated table: an explicit `--data` file, else the verified download."""
-    path = data if data is not None else fetch(url)
+    path = data if data is not None else fetch()
     return load(path), path
 
 
@@ -157,25 +159,27 @@ class Split:
 
 def split(frame: pd.DataFrame, seed: int, test_size: float) -> Split:
     """The one stratified development/test split every method shares."""
-    from sklearn.model_selection import train_test_split
-
     x = frame[list(FEATURES)].to_numpy(dtype="float32")
     y = frame[TARGET].to_numpy(dtype="int64") - 1
-    x_dev, x_test, y_dev, y_test = train_test_split(
-        x, y, test_size=test_size, stratify=y, random_state=seed
-    )
+    x_dev, x_test, y_dev, y_test = _stratified(x, y, test_size, seed, "test_size")
     return Split(x_dev, y_dev, x_test, y_test)
+
+
+def _stratified(x: np.ndarray, y: np.ndarray, size: float, seed: int, key: str) -> list:
+    """train_test_split, stratified; a split too small for every class is one clear line."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        return train_test_split(x, y, test_size=size, stratify=y, random_state=seed)
+    except ValueError as exc:
+        raise CourseError(f"{key}: {size} cannot split {len(y)} rows by class ({exc})") from None
 
 
 def holdout(
     x: np.ndarray, y: np.ndarray, seed: int, validation_size: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A stratified train/validation split of the development rows (never the test rows)."""
-    from sklearn.model_selection import train_test_split
-
-    x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=validation_size, stratify=y, random_state=seed
-    )
+    x_train, x_val, y_train, y_val = _stratified(x, y, validation_size, seed, "validation_size")
     return x_train, y_train, x_val, y_val
 
 

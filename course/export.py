@@ -13,11 +13,15 @@ import sys
 import time
 from datetime import UTC, datetime
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from course.config import Profile
+from course.data import load
 from course.errors import CourseError
 from course.ledger import Ledger, Run
 from course.paths import GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
+from course.plan import expand, full_plan
 from course.space import NAMES
 
 if TYPE_CHECKING:
@@ -25,16 +29,14 @@ if TYPE_CHECKING:
 
 FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
 TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "seed", *NAMES, *FIT_COLUMNS, "protocol"]
+RESULT_SCORES = ["selection_score", "test_accuracy", "test_ci_low", "test_ci_high"]
 RESULT_COLUMNS = [
     "method",
     "run_id",
     "profile",
     "seed",
     *NAMES,
-    "selection_score",
-    "test_accuracy",
-    "test_ci_low",
-    "test_ci_high",
+    *RESULT_SCORES,
     "n_trials",
     "n_fits",
     "epochs_total",
@@ -81,36 +83,38 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _git_commit() -> str | None:
+def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        )
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return out.stdout.strip()
 
 
-def latest_runs(ledger: Ledger, profile: str, seed: int) -> list[Run]:
-    """The newest finished run of each method label for this profile and seed."""
+def latest_runs(ledger: Ledger, profile: Profile) -> list[Run]:
+    """The newest finished run of each method label that matches the profile as it is now:
+    a run of an earlier version of the profile, or of a variant it dropped, is not shown."""
+    units = {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
     chosen: dict[str, Run] = {}
     for run in ledger.runs():
-        if run.profile == profile and run.seed == seed and run.finished_at is not None:
-            if ledger.result(run.run_id) is None:
-                continue
-            current = chosen.get(run.method)
-            if current is None or run.finished_at >= (current.finished_at or 0):
-                chosen[run.method] = run
-    return list(chosen.values())
+        unit = units.get(run.method)
+        if unit is None or run.finished_at is None or ledger.result(run.run_id) is None:
+            continue
+        if run.config_hash != unit.digest(profile, run.data_sha256, run.backend):
+            continue
+        current = chosen.get(run.method)
+        if current is None or run.finished_at >= (current.finished_at or 0):
+            chosen[run.method] = run
+    return [chosen[label] for label in units if label in chosen]  # in course order
 
 
-def export(ledger: Ledger, profile: str, seed: int) -> list[Run]:
-    """Write the contract files for `profile`/`seed` atomically; returns the runs exported."""
-    runs = latest_runs(ledger, profile, seed)
+def export(ledger: Ledger, profile: Profile) -> list[Run]:
+    """Write the contract files for `profile` atomically, results.csv last; returns the runs."""
+    runs = latest_runs(ledger, profile)
     if not runs:
         raise CourseError(
-            f"no finished runs for profile {profile!r} with seed {seed}; "
-            f"run `course run-all --profile {profile}` first"
+            f"no finished runs for profile {profile.name!r} with seed {profile.seed}; "
+            f"run `course run-all --profile {profile.name}` first"
         )
     trials, results, curves = [], [], []
     extra_columns: list[str] = []
@@ -132,19 +136,14 @@ def export(ledger: Ledger, profile: str, seed: int) -> list[Run]:
             }
             extra_columns += [k for k in fit["extra"] if k not in extra_columns]
             trials.append(row)
+            if "cv_fold_score" in fit["extra"]:
+                continue  # curves of CV folds would multiply the file for little to see
             for metric, values in fit["history"].items():
                 curves += [
-                    {
-                        "method": run.method,
-                        "run_id": run.run_id,
-                        "trial": fit["trial"],
-                        "fold": fit["fold"],
-                        "epoch": epoch,
-                        "metric": metric,
-                        "value": value,
-                    }
+                    {"method": run.method, "run_id": run.run_id, "trial": fit["trial"],
+                     "fold": fit["fold"], "epoch": epoch, "metric": metric, "value": value}
                     for epoch, value in enumerate(values, start=1)
-                ]
+                ]  # fmt: skip
         results.append(
             {
                 "method": run.method,
@@ -152,10 +151,7 @@ def export(ledger: Ledger, profile: str, seed: int) -> list[Run]:
                 "profile": run.profile,
                 "seed": run.seed,
                 **result["params"],
-                **{
-                    k: result[k]
-                    for k in ("selection_score", "test_accuracy", "test_ci_low", "test_ci_high")
-                },
+                **{k: result[k] for k in RESULT_SCORES},
                 "n_trials": len({f["trial"] for f in fits}),
                 "n_fits": len(fits),
                 "epochs_total": sum(f["epochs_run"] for f in fits),
@@ -165,10 +161,12 @@ def export(ledger: Ledger, profile: str, seed: int) -> list[Run]:
             }
         )
 
+    latest = max(runs, key=lambda r: r.finished_at or 0)
     write_atomic(GENERATED_DATA_DIR / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
-    write_atomic(GENERATED_DATA_DIR / "results.csv", _csv(RESULT_COLUMNS, results))
     write_atomic(GENERATED_DATA_DIR / "curves.csv", _csv(CURVE_COLUMNS, curves))
+    dataset_summary(load(Path(latest.data_path)))
     write_atomic(GENERATED_DIR / "provenance.json", json.dumps(provenance(runs), indent=2) + "\n")
+    write_atomic(GENERATED_DATA_DIR / "results.csv", _csv(RESULT_COLUMNS, results))
     return runs
 
 
@@ -213,7 +211,11 @@ def provenance(runs: list[Run]) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "git_commit": _git_commit(),
+        "git_commit": _git("rev-parse", "HEAD") or None,
+        # code or profiles changed since that commit (the evidence itself is excluded)
+        "git_dirty": bool(
+            _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/generated")
+        ),
         "dataset": {"path": latest.data_path, "sha256": latest.data_sha256},
         "packages": {name: _version(name) for name in PACKAGES},
         "runs": [

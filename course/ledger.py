@@ -127,17 +127,15 @@ class Ledger:
                     tuple(fields.values()),
                 )
                 return run
-            db.execute(
-                "UPDATE runs SET command = ?, finished_at = NULL WHERE run_id = ?",
-                (run.command, run.run_id),
-            )
-        return Run(**{**dict(row), "command": run.command, "finished_at": None})
+            db.execute("UPDATE runs SET command = ? WHERE run_id = ?", (run.command, run.run_id))
+        return Run(**{**dict(row), "command": run.command})
 
     def add_seconds(self, run_id: str, seconds: float) -> None:
         with self.transaction() as db:
             db.execute("UPDATE runs SET seconds = seconds + ? WHERE run_id = ?", (seconds, run_id))
 
     def finish_run(self, run_id: str) -> None:
+        """Mark a run complete: a later invocation of the same run skips it."""
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (time.time(), run_id))
 
@@ -146,11 +144,10 @@ class Ledger:
         return [Run(**dict(row)) for row in rows]
 
     # fits ---------------------------------------------------------------------------------
-    def has_fit(self, run_id: str, trial: int, fold: int) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM fits WHERE run_id = ? AND trial = ? AND fold = ?", (run_id, trial, fold)
-        ).fetchone()
-        return row is not None
+    def fit(self, run_id: str, trial: int, fold: int) -> dict[str, Any] | None:
+        """One recorded fit, or None if it has not finished."""
+        found = [f for f in self.fits(run_id, trial) if f["fold"] == fold]
+        return found[0] if found else None
 
     def record_fit(
         self,
@@ -189,10 +186,11 @@ class Ledger:
                 (json.dumps(merged), run_id, trial, fold),
             )
 
-    def fits(self, run_id: str) -> list[dict[str, Any]]:
-        """Fits of a run in trial, fold order, with JSON columns decoded."""
+    def fits(self, run_id: str, trial: int | None = None) -> list[dict[str, Any]]:
+        """Fits of a run (or of one of its trials) in trial, fold order, JSON decoded."""
         rows = self.db.execute(
-            "SELECT * FROM fits WHERE run_id = ? ORDER BY trial, fold", (run_id,)
+            "SELECT * FROM fits WHERE run_id = ? AND (? IS NULL OR trial = ?) ORDER BY trial, fold",
+            (run_id, trial, trial),
         ).fetchall()
         decoded = []
         for row in rows:

@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.config import Training
+from course.data import CLASSES, FEATURES
 
 if TYPE_CHECKING:
     import keras
-
-N_FEATURES = 11
-N_CLASSES = 4
 
 
 def seed_everything(seed: int) -> None:
@@ -37,17 +35,15 @@ def build_model(
     input_activation: str,
     hidden_activation: str,
     optimizer: str,
-    n_features: int = N_FEATURES,
-    n_classes: int = N_CLASSES,
 ) -> keras.Model:
     """An MLP: an input Dense layer, `layers` hidden Dense layers of the same width, softmax."""
     import keras
 
-    model = keras.Sequential([keras.Input(shape=(n_features,))])
+    model = keras.Sequential([keras.Input(shape=(len(FEATURES),))])
     model.add(keras.layers.Dense(units, activation=input_activation))
     for _ in range(layers):
         model.add(keras.layers.Dense(units, activation=hidden_activation))
-    model.add(keras.layers.Dense(n_classes, activation="softmax"))
+    model.add(keras.layers.Dense(len(CLASSES), activation="softmax"))
     model.compile(
         optimizer=optimizer,
         loss="sparse_categorical_crossentropy",  # labels are class indices 0..3

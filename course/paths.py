@@ -17,13 +17,14 @@ GENERATED_DIR = Path("docs") / "generated"
 GENERATED_DATA_DIR = GENERATED_DIR / "data"
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the site must be able to serve it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -69,6 +69,3 @@ class StudyProgress:
             escape(description), total=total, completed=len(done), best="–"
         )
         return Task(self._progress, task, max(done, default=None))
-
-    def log(self, message: str) -> None:
-        self._progress.console.print(message)

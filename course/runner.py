@@ -1,5 +1,6 @@
-"""Runs methods: loads and splits the data once, opens the ledger, resumes or starts each run,
-lets the method drive its library, scores the final model, and exports after every method."""
+"""Runs a study: loads and splits the data once, opens the ledger, resumes or starts each run,
+lets the method drive its library, scores the final model, exports after every method and
+renders the report at the end. A run that already finished is not entered again."""
 
 from __future__ import annotations
 
@@ -20,50 +21,13 @@ import numpy as np
 from course import backend
 from course.config import Profile
 from course.data import Split, load_dataset, split
-from course.errors import CourseError
-from course.export import dataset_summary, export
+from course.export import export
 from course.ledger import Ledger, Run
 from course.methods import METHODS
 from course.paths import LEDGER_FILE, RUNS_DIR
+from course.plan import Unit, expand
 from course.progress import StudyProgress
 from course.stats import accuracy_ci
-
-PROTOCOLS = ("clean", "seed")
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One run to make: a method, its protocol, and one variant of its settings."""
-
-    slug: str
-    protocol: str
-    variant: str
-    settings: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        """The name a run carries in tables, e.g. `randomized-search-cv[cv5-n30]`."""
-        marks = [self.variant] if self.variant else []
-        if self.protocol == "seed":
-            marks.append("seed-protocol")
-        return f"{self.slug}[{','.join(marks)}]" if marks else self.slug
-
-
-def expand(plan: list[tuple[str, str]], profile: Profile) -> list[Unit]:
-    """Turn (slug, protocol) pairs into runs, one per variant a method defines for the profile."""
-    units = []
-    for slug, protocol in plan:
-        if slug not in METHODS:
-            raise CourseError(f"unknown method {slug!r}; see `course methods`")
-        if protocol not in PROTOCOLS:
-            raise CourseError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
-        if protocol == "seed" and slug != "grid-loop":
-            raise CourseError("--protocol seed exists for grid-loop only (the seed notebook)")
-        module = importlib.import_module(METHODS[slug].module)
-        settings = profile.methods.get(slug, {})
-        variants = module.variants(settings) if hasattr(module, "variants") else [("", settings)]
-        units += [Unit(slug, protocol, name, values) for name, values in variants]
-    return units
 
 
 @dataclass
@@ -111,6 +75,19 @@ class Context:
         )
 
 
+def train(ctx: Context, fresh: bool) -> None:
+    """Let the method run (or resume) its search; a run that already finished is not entered."""
+    if fresh:  # checkpoints and tuner state belong to the discarded fits
+        shutil.rmtree(ctx.run_dir, ignore_errors=True)
+    module = importlib.import_module(METHODS[ctx.unit.slug].module)
+    start = time.perf_counter()
+    try:
+        module.run(ctx)
+    finally:
+        ctx.ledger.add_seconds(ctx.run.run_id, time.perf_counter() - start)
+    ctx.ledger.finish_run(ctx.run.run_id)
+
+
 def run_study(
     plan: list[tuple[str, str]],
     profile: Profile,
@@ -135,13 +112,7 @@ def run_study(
     try:
         with StudyProgress() as progress:
             for unit in units:
-                digest = profile.digest(
-                    method=unit.slug,
-                    protocol=unit.protocol,
-                    variant=unit.settings,
-                    data=data_sha256,
-                    backend=keras_backend,
-                )
+                digest = unit.digest(profile, data_sha256, keras_backend)
                 run = ledger.open_run(
                     Run(
                         run_id=f"{unit.slug}-{digest[:12]}",
@@ -162,18 +133,9 @@ def run_study(
                     ),
                     fresh=fresh,
                 )
-                ctx = Context(profile, shared, ledger, run, progress, unit)
-                if fresh:  # checkpoints and tuner state belong to the discarded fits
-                    shutil.rmtree(ctx.run_dir, ignore_errors=True)
-                module = importlib.import_module(METHODS[unit.slug].module)
-                start = time.perf_counter()
-                try:
-                    module.run(ctx)
-                finally:
-                    ledger.add_seconds(run.run_id, time.perf_counter() - start)
-                ledger.finish_run(run.run_id)
-                dataset_summary(frame)
-                export(ledger, profile.name, profile.seed)
+                if run.finished_at is None or ledger.result(run.run_id) is None:
+                    train(Context(profile, shared, ledger, run, progress, unit), fresh)
+                export(ledger, profile)  # after every method: an interrupted study keeps it
                 runs.append(run)
     finally:
         ledger.close()

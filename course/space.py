@@ -28,8 +28,9 @@ HYPERPARAMETERS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "optimizer": (str, OPTIMIZERS),
 }
 NAMES: tuple[str, ...] = tuple(HYPERPARAMETERS)
+EPOCHS = "epochs"  # Hyperband allots this one itself
 # Arguments of `Model.fit` rather than of the model builder.
-FIT_NAMES: tuple[str, ...] = ("epochs", "batch_size")
+FIT_NAMES: tuple[str, ...] = (EPOCHS, "batch_size")
 MODEL_NAMES: tuple[str, ...] = tuple(n for n in NAMES if n not in FIT_NAMES)
 
 Params = dict[str, Any]
@@ -120,8 +121,3 @@ def split_params(params: Params) -> tuple[Params, Params]:
         {n: params[n] for n in MODEL_NAMES},
         {n: params[n] for n in FIT_NAMES},
     )
-
-
-def label(params: Params) -> str:
-    """A short readable name of one configuration, for progress bars and tables."""
-    return " ".join(f"{name}={params[name]}" for name in NAMES if name in params)

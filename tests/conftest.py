@@ -97,6 +97,8 @@ def ledger_fits(folder: Path) -> dict[tuple[str, int, int], float]:
     db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
     try:
         rows = db.execute("SELECT run_id, trial, fold, finished_at FROM fits").fetchall()
+    except sqlite3.OperationalError:  # the file exists, its schema not yet
+        rows = []
     finally:
         db.close()
     return {(run_id, trial, fold): finished for run_id, trial, fold, finished in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from tests.conftest import error_line, run_course
 
-HEAVY = ("tensorflow", "jax", "keras", "keras_tuner", "scikeras", "torch")
+HEAVY = ("tensorflow", "jax", "keras", "keras_tuner", "scikeras", "torch", "sklearn")
 
 PROBE = """
 import sys
@@ -24,19 +25,28 @@ print("HEAVY:", sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r})
 """
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["--help"], ["methods"], ["run", "--help"], ["data", "fetch"], ["export"], ["report"]],
-)
-def test_commands_that_train_nothing_import_no_framework(args: list[str], workdir: Path) -> None:
+def _heavy_modules(args: list[str], cwd: Path) -> str:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        timeout=60,
-    )
-    assert "HEAVY: []" in proc.stdout, proc.stdout + proc.stderr
+        capture_output=True, text=True, cwd=cwd, timeout=60,
+    )  # fmt: skip
+    return proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["methods"], ["run", "--help"], ["data", "fetch"]])
+def test_commands_that_train_nothing_import_no_framework(args: list[str], workdir: Path) -> None:
+    assert "HEAVY: []" in _heavy_modules(args, workdir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["export", "--profile", "quick"], ["report"]])
+def test_export_and_report_import_no_framework(
+    args: list[str], quick_grid_loop: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "study"
+    shutil.copytree(quick_grid_loop, folder)
+    output = _heavy_modules(args, folder)
+    assert "HEAVY: []" in output and "error" not in output, output
 
 
 def test_methods_lists_grid_loop(workdir: Path) -> None:

@@ -74,7 +74,6 @@ INVALID = [
     ("methods.grid-serch", {}, "methods.grid-serch: unknown key"),
     ("methods.grid-search-cv.cv", 1, "methods.grid-search-cv.cv: 1 must be at least 2"),
     ("methods.randomized-search-cv.variants", [{"cv": 5}], "variants[0].n_iter: missing"),
-    ("methods.kt-hyperband.max_epochs", 100, "methods.kt-hyperband: its schedule draws"),
 ]
 
 
@@ -112,9 +111,29 @@ def test_broken_toml_is_one_line(workdir: Path) -> None:
 
 def test_digest_tracks_every_result_shaping_setting() -> None:
     base = config.load("quick")
-    changed = config.parse(_set(standard_raw(), "training.patience", 9), "quick")
-    assert base.digest() != config.load("standard").digest()
-    assert config.load("standard").digest() != changed.digest()
+    standard = config.load("standard")
+    changed = config.parse(_set(standard_raw(), "training.patience", 9), "standard")
+    assert base.digest() != standard.digest()
+    assert standard.digest() != changed.digest()
     assert base.digest() == config.load("quick").digest()
     assert base.digest(method="a") != base.digest(method="b")
     assert base.with_seed(7).digest() != base.digest() and base.with_seed(7).seed == 7
+
+
+def test_a_method_digest_ignores_other_methods_settings() -> None:
+    standard = config.load("standard")
+    bigger = config.parse(_set(standard_raw(), "methods.kt-hyperband.max_epochs", 9), "standard")
+    loop = {"method": "grid-loop", "variant": {}}
+    assert standard.digest(**loop) == bigger.digest(**loop)  # the grid loop need not rerun
+    hyperband = [{"method": "kt-hyperband", "variant": p.methods["kt-hyperband"]}
+                 for p in (standard, bigger)]  # fmt: skip
+    assert standard.digest(**hyperband[0]) != bigger.digest(**hyperband[1])
+
+
+def test_hyperband_schedule_must_fit_the_space(workdir: Path) -> None:
+    text = (resources.files("course") / "profiles" / "quick.toml").read_text()
+    bad = workdir / "big-hyperband.toml"
+    bad.write_text(text.replace("max_epochs = 3", "max_epochs = 81"))
+    line = error_line(run_course("run-all", "--config", str(bad), cwd=workdir))
+    assert "methods.kt-hyperband: its schedule draws" in line
+    assert not (workdir / "runs").exists()  # refused before anything ran

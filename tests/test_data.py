@@ -15,8 +15,8 @@ from tests.conftest import dataset_path, error_line, run_course
 
 
 def test_fetch_from_path_and_file_url_verifies_checksum(workdir: Path) -> None:
-    for source in (str(dataset_path()), dataset_path().as_uri()):
-        target = workdir / source[:4] / "telecust.csv"
+    for case, source in enumerate((str(dataset_path()), dataset_path().as_uri())):
+        target = workdir / f"case{case}" / "telecust.csv"
         path = data.fetch(source, dest=target)
         assert path == target.resolve()
         assert hashlib.sha256(path.read_bytes()).hexdigest() == data.SHA256

@@ -40,7 +40,8 @@ def test_fits_survive_reopening_and_fresh_discards_them(tmp_path: Path) -> None:
     reopened = Ledger(path)  # a new process after an interruption
     resumed = reopened.open_run(_run())
     assert resumed.run_id == "grid-loop-abc"
-    assert reopened.has_fit("grid-loop-abc", 0, 0) and not reopened.has_fit("grid-loop-abc", 1, 0)
+    assert reopened.fit("grid-loop-abc", 0, 0) is not None
+    assert reopened.fit("grid-loop-abc", 1, 0) is None
     (fit,) = reopened.fits("grid-loop-abc")
     assert fit["params"] == {"units": 16} and fit["history"]["val_accuracy"] == [0.3, 0.4]
 

@@ -24,7 +24,7 @@ def test_sklearn_parameter_grid_enumerates_the_same_configurations_as_the_loop()
     space = config.load("quick").space
     ours = [dict(zip(space.values, v, strict=True))
             for v in itertools.product(*space.values.values())]  # fmt: skip
-    theirs = list(ParameterGrid(space.param_grid()))
+    theirs = [from_sklearn(p) for p in ParameterGrid(space.param_grid())]
     assert len(ours) == len(theirs) == space.size
     assert {frozenset(d.items()) for d in ours} == {frozenset(d.items()) for d in theirs}
 

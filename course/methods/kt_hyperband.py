@@ -8,9 +8,13 @@ configurations against epochs. Epochs are Hyperband's to allot, so it does not t
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from course.errors import CourseError
+from course.space import EPOCHS
 
 if TYPE_CHECKING:
+    from course.config import Profile
     from course.runner import Context
 
 
@@ -37,6 +41,25 @@ def plan(max_epochs: int, factor: int, iterations: int = 1) -> list[dict[str, in
                     "epochs": math.ceil(max_epochs / factor ** (bracket - round_)),
                 })  # fmt: skip
     return rows
+
+
+# KerasTuner draws untried configurations at random and gives up after a few collisions, so
+# the schedule must leave room: at most this share of the space may be drawn.
+MAX_SHARE_DRAWN = 0.75
+
+
+def validate(profile: Profile, settings: dict[str, Any]) -> None:
+    """Refuse a schedule the space cannot feed: KerasTuner's Hyperband stops for good once it
+    cannot draw an untried configuration (epochs excluded, since Hyperband allots them)."""
+    schedule = plan(settings["max_epochs"], settings["factor"], settings["hyperband_iterations"])
+    needed = sum(row["trials"] for row in schedule if row["round"] == 0)
+    available = profile.space.size // len(profile.space.values[EPOCHS])
+    if needed > MAX_SHARE_DRAWN * available:
+        raise CourseError(
+            f"methods.kt-hyperband: its schedule draws {needed} new configurations from a space "
+            f"of {available} (without epochs); lower max_epochs or hyperband_iterations, tune "
+            "more hyperparameters, or --skip kt-hyperband"
+        )
 
 
 def run(ctx: Context) -> None:

@@ -18,7 +18,7 @@ import keras_tuner
 import numpy as np
 
 from course.model import FitOutcome, build_model, early_stopping, seed_everything
-from course.space import MODEL_NAMES, NAMES, Space
+from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
 
 if TYPE_CHECKING:
     from course.runner import Context
@@ -33,7 +33,7 @@ class MLPHyperModel(keras_tuner.HyperModel):
     def __init__(self, space: Space, seed: int, tune_epochs: bool = True) -> None:
         super().__init__()
         self.space, self.seed = space, seed
-        self.skip = () if tune_epochs else ("epochs",)  # Hyperband allots epochs itself
+        self.skip = () if tune_epochs else (EPOCHS,)  # Hyperband allots epochs itself
 
     def build(self, hp: keras_tuner.HyperParameters):
         params = self.space.declare(hp, skip=self.skip)
@@ -41,9 +41,9 @@ class MLPHyperModel(keras_tuner.HyperModel):
         return build_model(**{name: params[name] for name in MODEL_NAMES})
 
     def fit(self, hp: keras_tuner.HyperParameters, model, *args: Any, **kwargs: Any):
-        if "epochs" not in kwargs:  # Hyperband passes its own budget of epochs
-            kwargs["epochs"] = hp.get("epochs")
-        return model.fit(*args, batch_size=hp.get("batch_size"), **kwargs)
+        # batch size and epochs come from the trial (Hyperband passes its own epoch budget)
+        tuned = {name: hp.get(name) for name in FIT_NAMES if name not in kwargs}
+        return model.fit(*args, **tuned, **kwargs)
 
 
 # --8<-- [end:hypermodel]
@@ -55,6 +55,11 @@ class LedgerTunerMixin:
     ctx: Context
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any):
+        ctx = self.ctx
+        recorded = ctx.ledger.fit(ctx.run.run_id, int(trial.trial_id), FOLD)
+        if recorded is not None:  # finished just before an interruption, before KerasTuner
+            monitor = ctx.profile.training.monitor  # marked it complete: do not train it again
+            return {monitor: recorded[monitor]}
         start = time.perf_counter()
         histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         values = trial.hyperparameters.values
@@ -65,7 +70,7 @@ class LedgerTunerMixin:
         extra: dict[str, Any] = {}
         if "tuner/epochs" in values:  # Hyperband: where in the schedule this trial sits
             initial = values["tuner/initial_epoch"]
-            params["epochs"] = values["tuner/epochs"]
+            params[EPOCHS] = values["tuner/epochs"]
             outcome = dataclasses.replace(outcome, best_epoch=outcome.best_epoch + initial)
             extra = {
                 "bracket": values["tuner/bracket"],
@@ -73,7 +78,6 @@ class LedgerTunerMixin:
                 "initial_epoch": initial,
                 "resumed_from": values.get("tuner/trial_id", ""),
             }
-        ctx = self.ctx
         ctx.ledger.record_fit(
             ctx.run.run_id, int(trial.trial_id), FOLD, params, ctx.profile.seed, outcome, extra
         )
@@ -116,10 +120,10 @@ def run_tuner(ctx: Context, tuner: keras_tuner.Tuner, planned_trials: int) -> No
     best_path = ctx.run_dir / "best.keras"
     final.save(best_path)
     y_pred = np.asarray(final.predict(x_test, verbose=0)).argmax(axis=1)
-    (best_fit,) = [
-        f for f in ctx.ledger.fits(ctx.run.run_id) if f["trial"] == int(best_trial.trial_id)
-    ]
-    ctx.finish(best_fit["params"], float(best_trial.score), best_path, y_pred)
+    best_fit = ctx.ledger.fit(ctx.run.run_id, int(best_trial.trial_id), FOLD)
+    assert best_fit is not None, "every finished trial is in the ledger"
+    # selection score: the validation accuracy of the chosen trial, as for the other methods
+    ctx.finish(best_fit["params"], best_fit["val_accuracy"], best_path, y_pred)
 
 
 def objective(ctx: Context) -> keras_tuner.Objective:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+from pathlib import Path
 
 import matplotlib
 
@@ -11,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from course.paths import write_atomic
 from course.report.evidence import Evidence
 from course.space import NAMES
 
@@ -34,12 +37,13 @@ def _figure(width: float = 8, height: float = 4.2, **kwargs) -> tuple[Figure, ob
     return fig, ax
 
 
-def save(fig: Figure, path) -> None:
-    """PNG without a timestamp or software tag, so the same data give the same bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save(fig: Figure, path: Path) -> None:
+    """PNG without a timestamp or software tag (same data, same bytes), written atomically."""
+    buffer = io.BytesIO()
     with plt.rc_context(STYLE):
-        fig.savefig(path, metadata={"Software": None})
+        fig.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(fig)
+    write_atomic(path, buffer.getvalue())
 
 
 def dataset_classes(ev: Evidence) -> Figure:
@@ -49,7 +53,8 @@ def dataset_classes(ev: Evidence) -> Figure:
     chance = classes["rows"].max() / classes["rows"].sum()
     ax.set_ylabel("customers")
     ax.set_title(
-        f"Four classes, nearly balanced: always guessing the largest is right {chance:.1%}"
+        f"{len(classes)} classes of {classes['rows'].min()} to {classes['rows'].max()} customers:"
+        f" always guessing the largest is right {chance:.1%}"
     )
     return fig
 
@@ -132,18 +137,20 @@ def random_samples(ev: Evidence) -> Figure:
     """Which configurations of the grid each random method tried, coloured by its score."""
     index = grid_index(ev)
     methods = [*ev.methods("randomized-search-cv"), *ev.methods("kt-random-search")]
+    scores_of = {m: ev.selection_trials(m).set_index("trial")["score"] for m in methods}
+    low = min(s.min() for s in scores_of.values())
+    norm = matplotlib.colors.Normalize(low, max(s.max() for s in scores_of.values()))
     fig, ax = _figure(9, 0.6 * len(methods) + 1.8)
     for row, method in enumerate(methods):
-        trials = ev.trials[(ev.trials["method"] == method) & (ev.trials["fold"] <= 0)]
-        scores = ev.selection_trials(method).set_index("trial")["score"]
+        trials = ev.trials[(ev.trials["method"] == method) & (ev.trials["fold"] == 0)]
+        scores = scores_of[method]
         xs = [index.get(tuple(str(r[n]) for n in NAMES)) for _, r in trials.iterrows()]
         points = ax.scatter(
             xs,
             [row] * len(xs),
             c=scores.reindex(trials["trial"]).to_numpy(),
             cmap="viridis",
-            vmin=0.25,
-            vmax=0.5,
+            norm=norm,
             s=40,
         )
     ax.set_yticks(range(len(methods)), methods)
@@ -186,7 +193,8 @@ def callback_curves(ev: Evidence, method: str = "grid-loop") -> Figure:
     """The best fit's learning curves, with the checkpointed epoch and the early stop marked."""
     result = ev.result(method)
     trials = ev.trials[ev.trials["method"] == method]
-    best = trials.loc[trials["val_accuracy"].idxmax()]
+    chosen = (trials[list(NAMES)].astype(str) == result[list(NAMES)].astype(str)).all(axis=1)
+    best = trials[chosen].iloc[0]  # the fit of the configuration the method selected
     curves = ev.curves[
         (ev.curves["method"] == method)
         & (ev.curves["trial"] == best["trial"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from course.paths import GENERATED_DIR, write_atomic
@@ -30,12 +29,14 @@ def render(generated: Path = GENERATED_DIR) -> list[Path]:
     """Draw every figure and write every include from docs/generated/data; returns the files."""
     ev = Evidence.load(generated)
     drawn = figures.all_figures(ev)
+    assert set(drawn) <= set(FIGURES), set(drawn) - set(FIGURES)
     folder = generated / "figures"
-    shutil.rmtree(folder, ignore_errors=True)  # no stale figure from an earlier study
     written = []
     for name, fig in drawn.items():
         figures.save(fig, folder / f"{name}.png")
         written.append(folder / f"{name}.png")
+    for stale in set(folder.glob("*.png")) - set(written):  # from a study that ran more
+        stale.unlink()
     includes = tables.all_tables(ev, verdicts(ev))
     includes["reference-cli"] = reference.cli()
     includes["reference-profile"] = reference.profile()

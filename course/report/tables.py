@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from course.report.conclusions import Verdict
+from course.methods import METHODS
+from course.report.conclusions import Verdict, interval, overlap
 from course.report.evidence import Evidence
 from course.space import NAMES
 
@@ -21,10 +22,6 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def image(name: str, alt: str) -> str:
     return f"![{alt}](generated/figures/{name}.png)\n"
-
-
-def interval(row: pd.Series) -> str:
-    return f"{row['test_accuracy']:.3f} [{row['test_ci_low']:.3f}, {row['test_ci_high']:.3f}]"
 
 
 def config(row: pd.Series) -> str:
@@ -124,10 +121,12 @@ def space(ev: Evidence) -> str:
 
 def callbacks(ev: Evidence) -> str:
     fits = ev.trials
-    budget = fits["epochs"].sum()
-    trained = fits["epochs_run"].sum() + fits.get("initial_epoch", pd.Series(0)).fillna(0).sum()
-    stopped = (fits["epochs_run"] < fits["epochs"] - fits.get("initial_epoch", 0)).mean()
-    gap = (fits["epochs_run"] - (fits["best_epoch"] - fits.get("initial_epoch", 0))).mean()
+    # Hyperband continues a parent's training: its fits start at `initial_epoch`, others at 0
+    start = fits["initial_epoch"].fillna(0) if "initial_epoch" in fits else 0
+    budget = (fits["epochs"] - start).sum()
+    trained = fits["epochs_run"].sum()
+    stopped = (fits["epochs_run"] < fits["epochs"] - start).mean()
+    gap = (fits["epochs_run"] - (fits["best_epoch"] - start)).mean()
     return (
         f"Over the {len(fits)} fits of this study, EarlyStopping ended {stopped:.0%} of them "
         f"before their epoch budget: {trained:.0f} epochs trained out of {budget} budgeted. "
@@ -143,19 +142,16 @@ def conclusions(verdicts: list[Verdict]) -> str:
 
 def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
     clean = ev.results[ev.results["protocol"] == "clean"]
+    if clean.empty:
+        return "No clean-protocol search has finished yet: run `course run-all`.\n"
     top = clean.loc[clean["test_accuracy"].idxmax()]
-    tied = [
-        m
-        for _, r in clean.iterrows()
-        if r["method"] != top["method"] and not (r["test_ci_high"] < top["test_ci_low"])
-        for m in [r["method"]]
-    ]
+    tied = [r for _, r in clean.iterrows() if r["method"] != top["method"] and overlap(r, top)]
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
     return (
         f"The latest `{ev.provenance['profile']}` study ran {len(ev.results)} searches and "
         f"{len(ev.trials)} fits. The highest test accuracy is `{top['method']}`'s "
-        f"{interval(top)}; {len(tied)} of the other {len(clean) - 1} searches are within "
-        f"its 95 % interval. Of the seed notebook's five conclusions: "
+        f"{interval(top)}; the 95 % intervals of {len(tied)} of the other {len(clean) - 1} "
+        f"searches overlap its own. Of the seed notebook's five conclusions: "
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + ".\n"
     )
@@ -190,12 +186,6 @@ def all_tables(ev: Evidence, verdicts: list[Verdict]) -> dict[str, str]:
         "conclusions": conclusions(verdicts),
         "cv-fractions": cv_fractions(ev),
     }
-    for slug in (
-        "grid-loop",
-        "grid-search-cv",
-        "randomized-search-cv",
-        "kt-random-search",
-        "kt-hyperband",
-    ):
+    for slug in METHODS:
         includes[f"results-{slug}"] = method_results(ev, slug)
     return {name: HEADER + text for name, text in includes.items()}
