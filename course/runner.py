@@ -75,6 +75,14 @@ class Context:
         )
 
 
+def _shown(path: Path) -> str:
+    """A path as provenance shows it: relative to the project when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def train(ctx: Context, fresh: bool) -> None:
     """Let the method run (or resume) its search; a run that already finished is not entered."""
     if fresh:  # checkpoints and tuner state belong to the discarded fits
@@ -123,7 +131,7 @@ def run_study(
                         seed=profile.seed,
                         config_hash=digest,
                         config=config,
-                        data_path=str(data_path),
+                        data_path=_shown(data_path),
                         data_sha256=data_sha256,
                         backend=keras_backend,
                         command=command,
