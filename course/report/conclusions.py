@@ -76,9 +76,9 @@ def claim_grid_search_cv_worse(ev: Evidence) -> Verdict:
     return Verdict(
         claim,
         verdict,
-        f"grid-loop {interval(loop)} vs grid-search-cv {interval(cv)}. The fold models learn "
-        f"from less data, which affects the CV score ({cv['selection_score']:.3f}); the final "
-        f"model is refit on the whole development set, like the grid loop's share of it.",
+        f"grid-loop {interval(loop)} vs grid-search-cv {interval(cv)}. Both final models learn "
+        f"from the development set less a validation part; only the fold models behind the "
+        f"CV score ({cv['selection_score']:.3f}) learn from less.",
     )
 
 
