@@ -97,10 +97,21 @@ def grid_heatmap(ev: Evidence, method: str = "grid-loop") -> Figure:
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     for (i, j), value in np.ndenumerate(table.to_numpy()):
-        ax.text(j, i, f"{value:.3f}", ha="center", va="center", color="white", fontsize=10)
+        bright = image.norm(value) > 0.6  # dark text on the yellow end of viridis
+        ax.text(
+            j,
+            i,
+            f"{value:.3f}",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="black" if bright else "white",
+        )
     fig.colorbar(image, ax=ax, label="best validation accuracy")
     ax.set_title(
-        f"{method}: best holdout accuracy per {y} x {x} (other hyperparameters at their best)"
+        f"{method}: best validation accuracy per {y} and {x}\n"
+        "(each cell: the best over the other hyperparameters)",
+        fontsize=10,
     )
     return fig
 
@@ -118,8 +129,9 @@ def fold_spread(ev: Evidence, slug: str) -> Figure:
             ax.plot(rank, means[trial], "_", color="black", ms=12, mew=2)
         best = ev.result(method)
         ax.set_title(
-            f"{method}: fold scores per configuration (bar: mean = CV score); "
-            f"chosen CV score {best['selection_score']:.3f}"
+            f"{method}: held-out fold scores; bar = their mean, the CV score "
+            f"(chosen: {best['selection_score']:.3f})",
+            fontsize=10,
         )
         ax.set_xlabel("configurations, sorted by CV score")
         ax.set_ylabel("held-out fold accuracy")
