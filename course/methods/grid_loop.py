@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from course.data import holdout_scaled
-from course.model import FitOutcome, build_model, callbacks, seed_everything
+from course.model import FitOutcome, ModelPool, callbacks, seed_everything
 from course.space import split_params
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ def run(ctx: Context) -> None:
     space = profile.space.values
     done = {fit["trial"]: fit["val_accuracy"] for fit in ledger.fits(run_id)}
     task = ctx.progress.task(ctx.run.method, profile.space.size, list(done.values()))
+    pool = ModelPool()  # one compiled model per architecture: no recompiling on every fit
 
     # --8<-- [start:loop]
     for trial, values in enumerate(itertools.product(*space.values())):
@@ -43,7 +44,7 @@ def run(ctx: Context) -> None:
         params = dict(zip(space, values, strict=True))
         model_params, fit_params = split_params(params)  # epochs and batch size go to fit()
         seed_everything(profile.seed)  # seeded per fit: a result never depends on fit order
-        model = build_model(**model_params)
+        model = pool.model(len(x_train), **model_params)  # as fresh as build_model(...)
         start = time.perf_counter()
         history = model.fit(
             x_train, y_train,

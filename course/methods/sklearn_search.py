@@ -23,8 +23,8 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from course.model import FitOutcome, build_model, callbacks, seed_everything
-from course.space import Params, from_sklearn
+from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
+from course.space import MODEL_NAMES, Params, from_sklearn
 
 if TYPE_CHECKING:
     from sklearn.model_selection._search import BaseSearchCV
@@ -72,9 +72,19 @@ class FitRecorder:
         self.task.advance(outcome.val_accuracy)
 
 
+POOL = ModelPool()  # per process: every fit of an architecture re-uses its compiled model
+
+
 class LedgerClassifier(KerasClassifier):
     """scikeras' KerasClassifier, plus: EarlyStopping and ModelCheckpoint in every fit, the
-    best epoch's weights restored before scoring, and every fit recorded (or resumed)."""
+    best epoch's weights restored before scoring, every fit recorded (or resumed), and the
+    compiled model of its architecture re-used (as fresh as a new one, without compiling)."""
+
+    _train_rows = 0
+
+    def _build_keras_model(self):  # scikeras' hook: build through the pool, not `model=`
+        params = from_sklearn(self.get_params())
+        return POOL.model(self._train_rows, **{name: params[name] for name in MODEL_NAMES})
 
     def __init__(self, model: Any = None, recorder: FitRecorder | None = None, **kwargs: Any):
         super().__init__(model=model, **kwargs)
@@ -93,6 +103,8 @@ class LedgerClassifier(KerasClassifier):
             self.model_.load_weights(checkpoint)
             return self
         seed_everything(ctx.profile.seed)
+        # Keras trains on the rows before its validation split; the pool needs their count
+        self._train_rows = int(len(X) * (1 - self.validation_split))
         self.callbacks = callbacks(ctx.profile.training, checkpoint)
         start = time.perf_counter()
         super().fit(X, y, sample_weight=sample_weight, **kwargs)

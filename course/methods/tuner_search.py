@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import keras_tuner
 import numpy as np
 
-from course.model import FitOutcome, build_model, early_stopping, seed_everything
+from course.model import FitOutcome, ModelPool, build_model, early_stopping, seed_everything
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
 
 if TYPE_CHECKING:
@@ -33,12 +33,19 @@ class MLPHyperModel(keras_tuner.HyperModel):
     def __init__(self, space: Space, seed: int, tune_epochs: bool = True) -> None:
         super().__init__()
         self.space, self.seed = space, seed
+        self.train_rows = 0  # set by run_tuner: the pool re-creates a fresh fit's shuffles
+        self.pool = ModelPool()  # one compiled model per architecture, as fresh as a new one
         self.skip = () if tune_epochs else (EPOCHS,)  # Hyperband allots epochs itself
 
     def build(self, hp: keras_tuner.HyperParameters):
         params = self.space.declare(hp, skip=self.skip)
         seed_everything(self.seed)  # seeded per trial: a result never depends on trial order
-        return build_model(**{name: params[name] for name in MODEL_NAMES})
+        model_params = {name: params[name] for name in MODEL_NAMES}
+        if "tuner/trial_id" in hp.values:
+            # A Hyperband continuation loads its parent's checkpoint, optimizer state included
+            # when the optimizer exists; a fresh model's does not yet, so keep it fresh.
+            return build_model(**model_params)
+        return self.pool.model(self.train_rows, **model_params)
 
     def fit(self, hp: keras_tuner.HyperParameters, model, *args: Any, **kwargs: Any):
         # batch size and epochs come from the trial (Hyperband passes its own epoch budget)
@@ -102,6 +109,7 @@ def run_tuner(ctx: Context, tuner: keras_tuner.Tuner, planned_trials: int) -> No
         ctx.split, profile.seed, profile.validation_size
     )
     fits = ctx.ledger.fits(ctx.run.run_id)
+    tuner.hypermodel.train_rows = len(x_train)
     tuner.ctx = ctx
     tuner.task = ctx.progress.task(
         ctx.run.method, max(planned_trials, len(fits)), [f["val_accuracy"] for f in fits]
