@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from course import speed
 from course.config import Training
 from course.data import CLASSES, FEATURES
 
@@ -48,6 +49,7 @@ def build_model(
         optimizer=optimizer,
         loss="sparse_categorical_crossentropy",  # labels are class indices 0..3
         metrics=["accuracy"],
+        steps_per_execution=speed.STEPS_PER_EXECUTION,  # see course/speed.py
     )
     return model
 
@@ -89,6 +91,7 @@ def callbacks(training: Training, path: Path) -> list[keras.callbacks.Callback]:
 # --8<-- [end:callbacks]
 
 
+# --8<-- [start:pool]
 class ModelPool:
     """One compiled model per architecture, re-used by every later fit of that architecture.
 
@@ -109,7 +112,7 @@ class ModelPool:
         import numpy as np
 
         fresh = build_model(**params)  # draws the initial weights from the seeded generators
-        if keras.backend.backend() != "jax":
+        if keras.backend.backend() != "jax" or not speed.REUSE_MODELS:
             return fresh
         key = tuple(sorted(params.items()))
         pooled = self._models.get(key)
@@ -125,6 +128,9 @@ class ModelPool:
         # one permutation of the rows; draw it too, so every epoch sees the same order.
         np.random.permutation(n_samples)
         return pooled
+
+
+# --8<-- [end:pool]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from course.methods import METHODS
 from course.paths import LEDGER_FILE, RUNS_DIR
 from course.plan import Unit, expand
 from course.progress import StudyProgress
+from course.speed import CHECKPOINT_SUFFIX
 from course.stats import accuracy_ci
 
 
@@ -54,7 +55,7 @@ class Context:
     def run_dir(self) -> Path:
         return RUNS_DIR / self.run.run_id
 
-    def checkpoint(self, trial: int, fold: int = 0, suffix: str = ".keras") -> Path:
+    def checkpoint(self, trial: int, fold: int = 0, suffix: str = CHECKPOINT_SUFFIX) -> Path:
         """Where ModelCheckpoint keeps the best epoch of one fit (a whole model, or weights)."""
         return self.run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}{suffix}"
 

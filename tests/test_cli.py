@@ -71,3 +71,10 @@ def test_bad_options_are_one_line_exit_2(args: list[str], needle: str, workdir: 
     line = error_line(run_course(*args, cwd=workdir))
     assert needle in line
     assert not (workdir / "docs").exists()
+
+
+def test_a_bad_speed_setting_is_one_line(workdir: Path) -> None:
+    proc = run_course("run", "grid-loop", "--profile", "quick", cwd=workdir,
+                      env={"COURSE_CHECKPOINT": "sometimes"})  # fmt: skip
+    assert "$COURSE_CHECKPOINT" in error_line(proc)
+    assert not (workdir / "runs").exists()

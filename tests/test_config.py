@@ -20,7 +20,7 @@ def standard_raw() -> dict:
 
 
 def test_builtin_profiles_load() -> None:
-    assert config.builtin_profiles() == ["full", "quick", "standard"]
+    assert config.builtin_profiles() == ["full", "quick", "reference", "standard"]
     for name in config.builtin_profiles():
         profile = config.load(name)
         assert profile.name == name

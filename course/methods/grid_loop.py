@@ -11,12 +11,11 @@ and validates (and checkpoints) on the test split itself, so its "test accuracy"
 from __future__ import annotations
 
 import itertools
-import shutil
 import time
 from typing import TYPE_CHECKING
 
 from course.data import holdout_scaled
-from course.model import FitOutcome, ModelPool, callbacks, seed_everything
+from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
 from course.space import split_params
 
 if TYPE_CHECKING:
@@ -26,8 +25,6 @@ FOLD = 0  # a single holdout fit per trial
 
 
 def run(ctx: Context) -> None:
-    import keras
-
     profile, ledger, run_id = ctx.profile, ctx.ledger, ctx.run.run_id
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
         ctx.split, profile.seed, profile.validation_size, ctx.protocol
@@ -63,9 +60,10 @@ def run(ctx: Context) -> None:
     # --8<-- [start:final]
     fits = ledger.fits(run_id)
     best = max(fits, key=lambda f: (f["val_accuracy"], -f["val_loss"], -f["trial"]))
+    final = build_model(**split_params(best["params"])[0])
+    final.load_weights(ctx.checkpoint(best["trial"]))  # the best epoch of the best configuration
     best_path = ctx.run_dir / "best.keras"
-    shutil.copyfile(ctx.checkpoint(best["trial"]), best_path)
-    final = keras.models.load_model(best_path)  # the best epoch of the best configuration
+    final.save(best_path)
     y_pred = final.predict(x_test, verbose=0).argmax(axis=1)
     # --8<-- [end:final]
     ctx.finish(best["params"], best["val_accuracy"], best_path, y_pred)

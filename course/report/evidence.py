@@ -20,6 +20,7 @@ class Evidence:
     classes: pd.DataFrame
     features: pd.DataFrame
     provenance: dict[str, Any]
+    benchmark: pd.DataFrame | None = None  # scripts/bench.py's table, when it has been run
 
     @classmethod
     def load(cls, generated: Path) -> Evidence:
@@ -34,7 +35,9 @@ class Evidence:
             raise CourseError(
                 f"{exc.filename}: missing; run `course run-all` (or `course export`) first"
             ) from None
-        return cls(provenance=provenance, **frames)
+        bench = data / "benchmark.csv"
+        benchmark = pd.read_csv(bench) if bench.is_file() else None
+        return cls(provenance=provenance, benchmark=benchmark, **frames)
 
     def result(self, method: str) -> pd.Series | None:
         """The results row of a method label, or None when the study did not run it."""

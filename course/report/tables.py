@@ -159,6 +159,36 @@ def cv_fractions(ev: Evidence) -> str:
     return table(["protocol", "rows a model learns from", "rows that score it"], rows)
 
 
+def benchmark(ev: Evidence) -> str:
+    """scripts/bench.py's measurements, each setup against the first (the seed-style one)."""
+    bench = ev.benchmark
+    if bench is None or bench.empty:
+        return "*No benchmark has been run yet: `python scripts/bench.py` measures it.*\n"
+    base = bench.iloc[0]
+    rows = [
+        (f"`{r['setup']}`", r["description"], f"{r['wall_seconds']:.1f}",
+         f"{r['fits_per_minute']:.1f}", f"{r['ms_per_epoch']:.1f}",
+         f"{r['best_val_accuracy']:.3f}", f"{base['wall_seconds'] / r['wall_seconds']:.1f}x")
+        for _, r in bench.iterrows()
+    ]  # fmt: skip
+    return (
+        table(
+            [
+                "setup",
+                "what it is",
+                "seconds",
+                "fits/minute",
+                "ms/epoch",
+                "best validation accuracy",
+                f"speed-up over `{base['setup']}`",
+            ],
+            rows,
+        )
+        + f"\nMeasured on {int(base['cpus'])} CPUs, one process per setup, start-up included; "
+        "the reference workload is `course run grid-loop --profile reference`.\n"
+    )
+
+
 def all_tables(ev: Evidence, verdicts: list[Verdict]) -> dict[str, str]:
     includes = {
         "provenance": provenance(ev),
@@ -168,6 +198,7 @@ def all_tables(ev: Evidence, verdicts: list[Verdict]) -> dict[str, str]:
         "callbacks": callbacks(ev),
         "conclusions": conclusions(verdicts),
         "cv-fractions": cv_fractions(ev),
+        "benchmark": benchmark(ev),
     }
     for slug in METHODS:
         includes[f"results-{slug}"] = method_results(ev, slug)

@@ -1,0 +1,31 @@
+"""How fits run fast: settings chosen by measurement (`scripts/bench.py`, the Performance page).
+
+Most of a short fit of this small MLP is framework overhead, not arithmetic. The defaults below
+are the fastest setup that leaves every result unchanged; environment variables override them so
+the benchmark can compare setups side by side.
+"""
+
+from __future__ import annotations
+
+import os
+
+from course.errors import CourseError
+
+
+def _setting(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default)
+    if value not in allowed:
+        raise CourseError(f"${name}: {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+# --8<-- [start:defaults]
+# Re-use one compiled model per architecture (JAX only; see model.ModelPool).
+REUSE_MODELS = _setting("COURSE_REUSE_MODELS", "1", ("0", "1")) == "1"
+# Training steps per compiled call: fewer Python round trips per epoch.
+STEPS_PER_EXECUTION = int(_setting("COURSE_STEPS_PER_EXECUTION", "1", ("1", "4", "16", "64")))
+# What ModelCheckpoint writes on every improvement: weights only, or the whole .keras model.
+CHECKPOINT_SUFFIX = {"weights": ".weights.h5", "model": ".keras"}[
+    _setting("COURSE_CHECKPOINT", "weights", ("weights", "model"))
+]
+# --8<-- [end:defaults]
