@@ -80,15 +80,15 @@ class LedgerClassifier(KerasClassifier):
     best epoch's weights restored before scoring, every fit recorded (or resumed), and the
     compiled model of its architecture re-used (as fresh as a new one, without compiling)."""
 
-    _train_rows = 0
-
-    def _build_keras_model(self):  # scikeras' hook: build through the pool, not `model=`
-        params = from_sklearn(self.get_params())
-        return POOL.model(self._train_rows, **{name: params[name] for name in MODEL_NAMES})
+    _train_rows = 0  # rows Keras trains on in the current fit (before its validation split)
 
     def __init__(self, model: Any = None, recorder: FitRecorder | None = None, **kwargs: Any):
         super().__init__(model=model, **kwargs)
         self.recorder = recorder
+
+    def _build_keras_model(self):  # scikeras' hook: `model=` built through the pool
+        params = from_sklearn(self.get_params())
+        return POOL.model(self._train_rows, **{name: params[name] for name in MODEL_NAMES})
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None, **kwargs: Any):
         recorder = self.recorder
@@ -99,7 +99,8 @@ class LedgerClassifier(KerasClassifier):
         checkpoint = ctx.checkpoint(trial, fold, suffix=WEIGHTS)
         if (trial, fold) in recorder.done and checkpoint.exists():
             self.initialize(X, y)  # resumed: the same model as before, without training again
-            self.model_.optimizer.build(self.model_.trainable_variables)
+            if not self.model_.optimizer.built:  # so its saved state loads without a warning
+                self.model_.optimizer.build(self.model_.trainable_variables)
             self.model_.load_weights(checkpoint)
             return self
         seed_everything(ctx.profile.seed)
@@ -120,7 +121,7 @@ def pipeline(ctx: Context) -> Pipeline:
     """Scaling and the Keras MLP in one estimator, so each fold scales with its own statistics."""
     # --8<-- [start:pipeline]
     classifier = LedgerClassifier(
-        model=build_model,  # the course's one builder; `model__units` etc. are routed to it
+        model=build_model,  # the one builder; `model__units` etc. are routed to it
         validation_split=ctx.profile.validation_size,  # EarlyStopping's data, inside the fold
         verbose=0,
     )
