@@ -24,39 +24,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "generated" / "data" / "benchmark.csv"
 
+
+def _env(backend: str, reuse: str, checkpoint: str, steps: str) -> dict[str, str]:
+    """The environment of one setup: the backend and the settings of course/speed.py."""
+    return {"KERAS_BACKEND": backend, "COURSE_REUSE_MODELS": reuse,
+            "COURSE_CHECKPOINT": checkpoint, "COURSE_STEPS_PER_EXECUTION": steps}  # fmt: skip
+
+
 # name -> (what it is, environment)
 SETUPS: dict[str, tuple[str, dict[str, str]]] = {
-    "seed-style": (
-        "TensorFlow backend, a new model per fit, the whole model checkpointed on every "
-        "improvement (as the seed notebook ran)",
-        {"KERAS_BACKEND": "tensorflow", "COURSE_REUSE_MODELS": "0", "COURSE_CHECKPOINT": "model",
-         "COURSE_STEPS_PER_EXECUTION": "1"},
-    ),
-    "tensorflow-tuned": (
-        "TensorFlow backend, weights-only checkpoints, 16 steps per execution",
-        {"KERAS_BACKEND": "tensorflow", "COURSE_REUSE_MODELS": "0", "COURSE_CHECKPOINT": "weights",
-         "COURSE_STEPS_PER_EXECUTION": "16"},
-    ),
-    "jax-fresh": (
-        "JAX backend, a new model per fit, whole-model checkpoints",
-        {"KERAS_BACKEND": "jax", "COURSE_REUSE_MODELS": "0", "COURSE_CHECKPOINT": "model",
-         "COURSE_STEPS_PER_EXECUTION": "1"},
-    ),
-    "jax-reuse": (
-        "JAX, one compiled model per architecture re-used, whole-model checkpoints",
-        {"KERAS_BACKEND": "jax", "COURSE_REUSE_MODELS": "1", "COURSE_CHECKPOINT": "model",
-         "COURSE_STEPS_PER_EXECUTION": "1"},
-    ),
-    "jax-reuse-weights": (
-        "JAX, re-used models, weights-only checkpoints",
-        {"KERAS_BACKEND": "jax", "COURSE_REUSE_MODELS": "1", "COURSE_CHECKPOINT": "weights",
-         "COURSE_STEPS_PER_EXECUTION": "1"},
-    ),
-    "jax-reuse-weights-spe16": (
-        "JAX, re-used models, weights-only checkpoints, 16 steps per execution",
-        {"KERAS_BACKEND": "jax", "COURSE_REUSE_MODELS": "1", "COURSE_CHECKPOINT": "weights",
-         "COURSE_STEPS_PER_EXECUTION": "16"},
-    ),
+    "seed-style": ("TensorFlow backend, a new model per fit, the whole model checkpointed on "
+                   "every improvement (as the seed notebook ran)",
+                   _env("tensorflow", "0", "model", "1")),
+    "tensorflow-tuned": ("TensorFlow backend, weights-only checkpoints, 16 steps per execution",
+                         _env("tensorflow", "0", "weights", "16")),
+    "jax-fresh": ("JAX backend, a new model per fit, whole-model checkpoints",
+                  _env("jax", "0", "model", "1")),
+    "jax-reuse": ("JAX, one compiled model per architecture re-used, whole-model checkpoints",
+                  _env("jax", "1", "model", "1")),
+    "jax-reuse-weights": ("JAX, re-used models, weights-only checkpoints",
+                          _env("jax", "1", "weights", "1")),
+    "jax-reuse-weights-spe16": ("JAX, re-used models, weights-only checkpoints, 16 steps per "
+                                "execution", _env("jax", "1", "weights", "16")),
 }  # fmt: skip
 COLUMNS = ["setup", "description", "backend", "reuse_models", "checkpoint",
            "steps_per_execution", "workers", "wall_seconds", "fit_seconds", "fits_per_minute",
