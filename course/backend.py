@@ -27,6 +27,12 @@ def configure() -> str:
             chosen = FALLBACK_BACKEND
         os.environ["KERAS_BACKEND"] = chosen
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    from course.speed import JAX_CACHE
+
+    if os.environ["KERAS_BACKEND"] == "jax" and JAX_CACHE:  # JAX reads these when it loads
+        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", JAX_CACHE)
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
     return os.environ["KERAS_BACKEND"]
 
 

@@ -8,6 +8,7 @@ the benchmark can compare setups side by side.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from course.errors import CourseError
 
@@ -28,4 +29,8 @@ STEPS_PER_EXECUTION = int(_setting("COURSE_STEPS_PER_EXECUTION", "1", ("1", "4",
 CHECKPOINT_SUFFIX = {"weights": ".weights.h5", "model": ".keras"}[
     _setting("COURSE_CHECKPOINT", "weights", ("weights", "model"))
 ]
+# Keep JAX's compiled programs on disk, so a rerun (or another process) skips compiling
+# shapes it has compiled before; results are the same programs, so they do not change.
+# An empty value turns it off.
+JAX_CACHE = os.environ.get("COURSE_JAX_CACHE", str(Path.home() / ".cache" / "hpo-course" / "jax"))
 # --8<-- [end:defaults]
