@@ -87,6 +87,7 @@ def fetch(url: str | None = None, dest: Path = DATA_FILE) -> Path:
             f"could not download {src} ({type(exc).__name__}); "
             f"set ${URL_ENV} to a local copy (a path or file:// URL)"
         ) from None
+    Path(path).chmod(0o644)  # pooch's temporary file was private
     return Path(path)
 
 
