@@ -36,6 +36,21 @@ def configure() -> str:
     return os.environ["KERAS_BACKEND"]
 
 
+def hide_tensorflow() -> None:
+    """On a backend other than TensorFlow, tell Keras that TensorFlow is absent.
+
+    Keras imports TensorFlow whenever it can, to seed it or to check for `tf.data` inputs; on
+    another backend that costs about two seconds and a screen of log lines, and nothing here
+    uses TensorFlow.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        from keras.src.utils import module_utils
+
+        module_utils.tensorflow._available = False  # private flag of Keras' lazy TF import
+
+
 @contextmanager
 def quiet_native_logs() -> Iterator[None]:
     """Hide what C++ libraries print to stderr while they load.

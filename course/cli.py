@@ -48,6 +48,15 @@ DataOpt = Annotated[
         help="Use this CSV instead of the downloaded dataset (validated, not checksummed)."
     ),
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=64,
+        help="Worker processes for the grid loop, one core each "
+        "(default: $COURSE_WORKERS, else 1).",
+    ),
+]
 FreshOpt = Annotated[
     bool, typer.Option("--fresh", help="Discard finished fits of this run instead of resuming.")
 ]
@@ -91,6 +100,12 @@ def _profile(profile: str | None, config: Path | None, seed: int | None):
     return cfg.load(profile, config).with_seed(seed)
 
 
+def _workers(workers: int | None) -> int:
+    from course.speed import WORKERS
+
+    return workers or WORKERS
+
+
 def _summary(runs: list) -> None:
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
@@ -124,12 +139,14 @@ def run(
     ] = Protocol["clean"],
     data: DataOpt = None,
     fresh: FreshOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Run one method; rerunning the same command resumes where it stopped."""
     from course.runner import run_study
 
     prof = _profile(profile, config, seed)
-    _summary(run_study([(method.value, protocol.value)], prof, data=data, fresh=fresh))
+    plan = [(method.value, protocol.value)]
+    _summary(run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers)))
 
 
 @app.command("run-all")
@@ -143,6 +160,7 @@ def run_all(
     skip: Annotated[list[MethodSlug] | None, typer.Option(help="Skip these methods.")] = None,
     data: DataOpt = None,
     fresh: FreshOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Run every method and variant of the profile, then export the evidence.
 
@@ -159,7 +177,7 @@ def run_all(
     ]
     if not chosen:
         raise CourseError("--only and --skip leave no method to run")
-    _summary(run_study(full_plan(chosen), prof, data=data, fresh=fresh))
+    _summary(run_study(full_plan(chosen), prof, data=data, fresh=fresh, workers=_workers(workers)))
 
 
 @app.command("export")

@@ -15,17 +15,13 @@ if TYPE_CHECKING:
 
 
 def seed_everything(seed: int) -> None:
-    """`keras.utils.set_random_seed`, seeding each fit so its result does not depend on order.
-
-    Keras also seeds TensorFlow whenever it can import it; on another backend that import costs
-    about two seconds and a screen of log lines, and no fit uses TensorFlow, so we skip it.
-    """
+    """`keras.utils.set_random_seed`, seeding each fit so its result does not depend on order
+    (without importing TensorFlow on other backends: see `backend.hide_tensorflow`)."""
     import keras
 
-    if keras.backend.backend() != "tensorflow":
-        from keras.src.utils import module_utils
+    from course.backend import hide_tensorflow
 
-        module_utils.tensorflow._available = False  # private flag of Keras' lazy TF import
+    hide_tensorflow()
     keras.utils.set_random_seed(seed)
 
 

@@ -17,6 +17,11 @@ GENERATED_DIR = Path("docs") / "generated"
 GENERATED_DATA_DIR = GENERATED_DIR / "data"
 
 
+def checkpoint(run_dir: Path, trial: int, fold: int, suffix: str) -> Path:
+    """Where ModelCheckpoint keeps the best epoch of one fit (a whole model, or weights)."""
+    return run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}{suffix}"
+
+
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from course.data import Split, load_dataset, split
 from course.export import export
 from course.ledger import Ledger, Run
 from course.methods import METHODS
-from course.paths import LEDGER_FILE, RUNS_DIR
+from course.paths import LEDGER_FILE, RUNS_DIR, checkpoint
 from course.plan import Unit, expand
 from course.progress import StudyProgress
 from course.speed import CHECKPOINT_SUFFIX
@@ -41,6 +41,7 @@ class Context:
     run: Run
     progress: StudyProgress
     unit: Unit
+    workers: int = 1  # processes for the methods that can share out their fits
 
     @property
     def protocol(self) -> str:
@@ -56,8 +57,7 @@ class Context:
         return RUNS_DIR / self.run.run_id
 
     def checkpoint(self, trial: int, fold: int = 0, suffix: str = CHECKPOINT_SUFFIX) -> Path:
-        """Where ModelCheckpoint keeps the best epoch of one fit (a whole model, or weights)."""
-        return self.run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}{suffix}"
+        return checkpoint(self.run_dir, trial, fold, suffix)
 
     def finish(
         self, params: dict[str, Any], selection_score: float, model_path: Path, y_pred: np.ndarray
@@ -102,6 +102,7 @@ def run_study(
     profile: Profile,
     data: Path | None = None,
     fresh: bool = False,
+    workers: int = 1,
 ) -> list[Run]:
     """Run each (slug, protocol) of `plan` in order; finished fits are never repeated."""
     units = expand(plan, profile)
@@ -114,6 +115,7 @@ def run_study(
     with backend.quiet_native_logs():  # TensorFlow, if anything loads it, loads here
         for name in ("keras", *{name for u in units for name in METHODS[u.slug].preload}):
             importlib.import_module(name)
+    backend.hide_tensorflow()
     command = shlex.join(["course", *sys.argv[1:]])
     config = json.dumps(profile.as_dict())
     ledger = Ledger(LEDGER_FILE)
@@ -143,7 +145,8 @@ def run_study(
                     fresh=fresh,
                 )
                 if run.finished_at is None or ledger.result(run.run_id) is None:
-                    train(Context(profile, shared, ledger, run, progress, unit), fresh)
+                    ctx = Context(profile, shared, ledger, run, progress, unit, workers)
+                    train(ctx, fresh)
                 export(ledger, profile)  # after every method: an interrupted study keeps it
                 runs.append(run)
     finally:

@@ -25,10 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "generated" / "data" / "benchmark.csv"
 
 
-def _env(backend: str, reuse: str, checkpoint: str, steps: str) -> dict[str, str]:
+def _env(backend: str, reuse: str, checkpoint: str, steps: str, workers: str = "1") -> dict:
     """The environment of one setup: the backend and the settings of course/speed.py."""
     return {"KERAS_BACKEND": backend, "COURSE_REUSE_MODELS": reuse,
-            "COURSE_CHECKPOINT": checkpoint, "COURSE_STEPS_PER_EXECUTION": steps}  # fmt: skip
+            "COURSE_CHECKPOINT": checkpoint, "COURSE_STEPS_PER_EXECUTION": steps,
+            "COURSE_WORKERS": workers}  # fmt: skip
 
 
 # name -> (what it is, environment)
@@ -44,6 +45,8 @@ SETUPS: dict[str, tuple[str, dict[str, str]]] = {
                   _env("jax", "1", "model", "1")),
     "jax-reuse-weights-spe16": ("JAX, re-used models, weights-only checkpoints, 16 steps per "
                                 "execution", _env("jax", "1", "weights", "16")),
+    "workers-2": ("The defaults with two worker processes, one core each",
+                  _env("jax", "1", "weights", "1", "2")),
     "jax-reuse-weights": ("JAX, re-used models, weights-only checkpoints",
                           _env("jax", "1", "weights", "1")),
     "default-rerun": ("The defaults again, with the compiled programs the previous run left in "
@@ -85,7 +88,7 @@ def measure(name: str, cache: Path) -> dict[str, object]:
         "reuse_models": env["COURSE_REUSE_MODELS"],
         "checkpoint": env["COURSE_CHECKPOINT"],
         "steps_per_execution": env["COURSE_STEPS_PER_EXECUTION"],
-        "workers": 1,
+        "workers": int(env["COURSE_WORKERS"]),
         "wall_seconds": round(wall, 1),
         "fit_seconds": round(fit_seconds, 1),
         "fits_per_minute": round(len(trials) / wall * 60, 1),

@@ -152,3 +152,13 @@ def test_tensorflow_backend_works_too(workdir: Path) -> None:
     (result,) = read_csv(workdir / "docs/generated/data/results.csv")
     assert result["backend"] == "tensorflow"
     assert int(result["n_fits"]) == config.load("quick").space.size
+
+
+def test_two_workers_train_the_same_fits(quick_grid_loop: Path, workdir: Path) -> None:
+    proc = run_course("run", "grid-loop", "--profile", "quick", "--workers", "2", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    fits = ["trial", "fold", "seed", *NAMES, "epochs_run", "best_epoch", "val_accuracy",
+            "val_loss"]  # fmt: skip
+    parallel = read_csv(workdir / "docs/generated/data/trials.csv")
+    single = read_csv(quick_grid_loop / "docs/generated/data/trials.csv")
+    assert [[r[c] for c in fits] for r in parallel] == [[r[c] for c in fits] for r in single]

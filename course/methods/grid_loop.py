@@ -6,22 +6,132 @@ accuracy wins; its checkpoint (the best epoch) is the final model, scored once o
 
 `protocol="seed"` reproduces the seed notebook instead: it trains on the whole development set
 and validates (and checkpoints) on the test split itself, so its "test accuracy" is optimistic.
+
+With `workers > 1` the configurations are shared out to worker processes, each pinned to one
+core with single-threaded XLA; every fit is seeded on its own, so the fits are the same ones a
+single process trains (a test compares them).
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from course.config import Profile
 from course.data import holdout_scaled
+from course.ledger import Ledger
 from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
+from course.paths import checkpoint
 from course.space import split_params
+from course.speed import CHECKPOINT_SUFFIX
 
 if TYPE_CHECKING:
+    from course.progress import Task
     from course.runner import Context
 
 FOLD = 0  # a single holdout fit per trial
+SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a process needs to train trials of one run (picklable, for worker processes)."""
+
+    profile: Profile
+    run_id: str
+    ledger_path: Path
+    run_dir: Path
+    arrays: tuple[np.ndarray, ...]  # x_train, y_train, x_val, y_val
+
+    def checkpoint(self, trial: int) -> Path:
+        return checkpoint(self.run_dir, trial, FOLD, CHECKPOINT_SUFFIX)
+
+
+def fit_trials(job: Job, trials: list[tuple[int, dict[str, Any]]], task: Task | None) -> None:
+    """Train `trials` (trial number, configuration) one after the other, recording each."""
+    profile, (x_train, y_train, x_val, y_val) = job.profile, job.arrays
+    ledger = Ledger(job.ledger_path)
+    pool = ModelPool()  # one compiled model per architecture: no recompiling on every fit
+    try:
+        # --8<-- [start:loop]
+        for trial, params in trials:
+            model_params, fit_params = split_params(params)  # epochs and batch size go to fit()
+            seed_everything(profile.seed)  # seeded per fit: a result never depends on fit order
+            model = pool.model(len(x_train), **model_params)  # as fresh as build_model(...)
+            start = time.perf_counter()
+            history = model.fit(
+                x_train, y_train,
+                validation_data=(x_val, y_val),
+                callbacks=callbacks(profile.training, job.checkpoint(trial)),
+                verbose=0,
+                **fit_params,
+            )  # fmt: skip
+            outcome = FitOutcome.from_history(
+                history.history, profile.training, time.perf_counter() - start
+            )
+            ledger.record_fit(job.run_id, trial, FOLD, params, profile.seed, outcome)
+            if task is not None:
+                task.advance(outcome.val_accuracy)
+        # --8<-- [end:loop]
+    finally:
+        ledger.close()
+
+
+def _die_with_parent() -> None:
+    """On Linux, end this worker when the study process dies (even by SIGKILL), so a rerun
+    never races a leftover worker for the same trials."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], core: int) -> None:
+    """A worker process: one core, single-threaded XLA, so workers do not fight over cores."""
+    _die_with_parent()
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {SINGLE_THREAD_XLA}".strip()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core % os.cpu_count()})
+    from course import backend
+
+    backend.configure()
+    fit_trials(job, trials, task=None)
+
+
+def fit_in_workers(job: Job, trials: list, workers: int, task: Task) -> None:
+    """Share `trials` out to `workers` processes; follow their progress through the ledger."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited JAX
+    shares = [trials[i::workers] for i in range(workers)]
+    processes = [context.Process(target=_worker, args=(job, share, core), daemon=True)
+                 for core, share in enumerate(shares) if share]  # fmt: skip
+    for process in processes:
+        process.start()
+    ledger, seen = Ledger(job.ledger_path), {trial for trial, _ in trials}
+    try:
+        while any(p.is_alive() for p in processes) or seen:
+            finished = [f for f in ledger.fits(job.run_id) if f["trial"] in seen]
+            for fit in finished:
+                seen.discard(fit["trial"])
+                task.advance(fit["val_accuracy"])
+            if not any(p.is_alive() for p in processes):
+                break
+            time.sleep(0.3)
+    finally:
+        ledger.close()
+        for process in processes:
+            process.join(timeout=5)
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"grid-loop worker exited with code {failed[0]}")
 
 
 def run(ctx: Context) -> None:
@@ -32,36 +142,21 @@ def run(ctx: Context) -> None:
     space = profile.space.values
     done = {fit["trial"]: fit["val_accuracy"] for fit in ledger.fits(run_id)}
     task = ctx.progress.task(ctx.run.method, profile.space.size, list(done.values()))
-    pool = ModelPool()  # one compiled model per architecture: no recompiling on every fit
-
-    # --8<-- [start:loop]
-    for trial, values in enumerate(itertools.product(*space.values())):
-        if trial in done:
-            continue  # finished in an earlier, interrupted invocation
-        params = dict(zip(space, values, strict=True))
-        model_params, fit_params = split_params(params)  # epochs and batch size go to fit()
-        seed_everything(profile.seed)  # seeded per fit: a result never depends on fit order
-        model = pool.model(len(x_train), **model_params)  # as fresh as build_model(...)
-        start = time.perf_counter()
-        history = model.fit(
-            x_train, y_train,
-            validation_data=(x_val, y_val),
-            callbacks=callbacks(profile.training, ctx.checkpoint(trial)),
-            verbose=0,
-            **fit_params,
-        )  # fmt: skip
-        outcome = FitOutcome.from_history(
-            history.history, profile.training, time.perf_counter() - start
-        )
-        ledger.record_fit(run_id, trial, FOLD, params, profile.seed, outcome)
-        task.advance(outcome.val_accuracy)
-    # --8<-- [end:loop]
+    # --8<-- [start:grid]
+    grid = [dict(zip(space, values, strict=True)) for values in itertools.product(*space.values())]
+    # --8<-- [end:grid]
+    todo = [(trial, params) for trial, params in enumerate(grid) if trial not in done]
+    job = Job(profile, run_id, ledger.path, ctx.run_dir, (x_train, y_train, x_val, y_val))
+    if ctx.workers > 1 and len(todo) > 1:
+        fit_in_workers(job, todo, ctx.workers, task)
+    else:
+        fit_trials(job, todo, task)
 
     # --8<-- [start:final]
     fits = ledger.fits(run_id)
     best = max(fits, key=lambda f: (f["val_accuracy"], -f["val_loss"], -f["trial"]))
     final = build_model(**split_params(best["params"])[0])
-    final.load_weights(ctx.checkpoint(best["trial"]))  # the best epoch of the best configuration
+    final.load_weights(job.checkpoint(best["trial"]))  # the best epoch of the best configuration
     best_path = ctx.run_dir / "best.keras"
     final.save(best_path)
     y_pred = final.predict(x_test, verbose=0).argmax(axis=1)
