@@ -23,8 +23,8 @@ def _setting(name: str, default: str, allowed: tuple[str, ...]) -> str:
 # --8<-- [start:defaults]
 # Re-use one compiled model per architecture (JAX only; see model.ModelPool).
 REUSE_MODELS = _setting("COURSE_REUSE_MODELS", "1", ("0", "1")) == "1"
-# Training steps per compiled call: fewer Python round trips per epoch.
-STEPS_PER_EXECUTION = int(_setting("COURSE_STEPS_PER_EXECUTION", "1", ("1", "4", "16", "64")))
+# Training steps per compiled call: fewer Python round trips per epoch (same arithmetic).
+STEPS_PER_EXECUTION = int(_setting("COURSE_STEPS_PER_EXECUTION", "16", ("1", "4", "16", "64")))
 # What ModelCheckpoint writes on every improvement: weights only, or the whole .keras model.
 CHECKPOINT_SUFFIX = {"weights": ".weights.h5", "model": ".keras"}[
     _setting("COURSE_CHECKPOINT", "weights", ("weights", "model"))

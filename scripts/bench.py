@@ -43,14 +43,14 @@ SETUPS: dict[str, tuple[str, dict[str, str]]] = {
                   _env("jax", "0", "model", "1")),
     "jax-reuse": ("JAX, one compiled model per architecture re-used, whole-model checkpoints",
                   _env("jax", "1", "model", "1")),
-    "jax-reuse-weights-spe16": ("JAX, re-used models, weights-only checkpoints, 16 steps per "
-                                "execution", _env("jax", "1", "weights", "16")),
-    "workers-2": ("The defaults with two worker processes, one core each",
-                  _env("jax", "1", "weights", "1", "2")),
     "jax-reuse-weights": ("JAX, re-used models, weights-only checkpoints",
                           _env("jax", "1", "weights", "1")),
-    "default-rerun": ("The defaults again, with the compiled programs the previous run left in "
-                      "JAX's cache on disk (a rerun)", _env("jax", "1", "weights", "1")),
+    "workers-2": ("The defaults, with two worker processes of one core each",
+                  _env("jax", "1", "weights", "16", "2")),
+    "defaults": ("JAX, re-used models, weights-only checkpoints, 16 steps per execution, "
+                 "one process: the package's defaults", _env("jax", "1", "weights", "16")),
+    "defaults-rerun": ("The defaults again, with the compiled programs the previous run left in "
+                       "JAX's cache on disk (a rerun)", _env("jax", "1", "weights", "16")),
 }  # fmt: skip
 COLUMNS = ["setup", "description", "backend", "reuse_models", "checkpoint",
            "steps_per_execution", "workers", "wall_seconds", "fit_seconds", "fits_per_minute",
@@ -114,8 +114,8 @@ def main() -> None:
         cache = Path(caches) / "none"
         for name in names:
             # each setup compiles from scratch, except the rerun: it gets the cache of the
-            # setup before it (the defaults, jax-reuse-weights)
-            if name != "default-rerun":
+            # setup before it (the defaults)
+            if name != "defaults-rerun":
                 cache = Path(caches) / name
             print(f"measuring {name} ...", file=sys.stderr, flush=True)
             rows.append(measure(name, cache))
