@@ -107,7 +107,7 @@ def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], core: int) -> No
     fit_trials(job, trials, task=None)
 
 
-def fit_in_workers(job: Job, trials: list, workers: int, task: Task) -> None:
+def fit_in_workers(job: Job, trials: list, workers: int, task: Task, ledger: Ledger) -> None:
     """Share `trials` out to `workers` processes; follow their progress through the ledger."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited JAX
     shares = [trials[i::workers] for i in range(workers)]
@@ -115,18 +115,18 @@ def fit_in_workers(job: Job, trials: list, workers: int, task: Task) -> None:
                  for core, share in enumerate(shares) if share]  # fmt: skip
     for process in processes:
         process.start()
-    ledger, seen = Ledger(job.ledger_path), {trial for trial, _ in trials}
+    pending = {trial for trial, _ in trials}
     try:
-        while any(p.is_alive() for p in processes) or seen:
-            finished = [f for f in ledger.fits(job.run_id) if f["trial"] in seen]
-            for fit in finished:
-                seen.discard(fit["trial"])
-                task.advance(fit["val_accuracy"])
-            if not any(p.is_alive() for p in processes):
+        while pending:
+            alive = any(p.is_alive() for p in processes)  # before reading: no fit is missed
+            for fit in ledger.fits(job.run_id):
+                if fit["trial"] in pending:
+                    pending.discard(fit["trial"])
+                    task.advance(fit["val_accuracy"])
+            if not alive:
                 break
             time.sleep(0.3)
     finally:
-        ledger.close()
         for process in processes:
             process.join(timeout=5)
     failed = [p.exitcode for p in processes if p.exitcode != 0]
@@ -148,7 +148,7 @@ def run(ctx: Context) -> None:
     todo = [(trial, params) for trial, params in enumerate(grid) if trial not in done]
     job = Job(profile, run_id, ledger.path, ctx.run_dir, (x_train, y_train, x_val, y_val))
     if ctx.workers > 1 and len(todo) > 1:
-        fit_in_workers(job, todo, ctx.workers, task)
+        fit_in_workers(job, todo, ctx.workers, task, ledger)
     else:
         fit_trials(job, todo, task)
 
