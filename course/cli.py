@@ -42,6 +42,12 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="A profile TOML file of your own.")
 ]
 SeedOpt = Annotated[int | None, typer.Option(help="Override the profile's seed.")]
+RepeatsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Override the profile's repeats: run every method under this many seeds."
+    ),
+]
 DataOpt = Annotated[
     Path | None,
     typer.Option(
@@ -94,10 +100,12 @@ def data_fetch(
     typer.echo(f"dataset ready: {fetch(url)}")
 
 
-def _profile(profile: str | None, config: Path | None, seed: int | None):
+def _profile(
+    profile: str | None, config: Path | None, seed: int | None, repeats: int | None = None
+):
     from course import config as cfg
 
-    return cfg.load(profile, config).with_seed(seed)
+    return cfg.load(profile, config).with_seed(seed, repeats)
 
 
 def _workers(workers: int | None) -> int:
@@ -137,6 +145,7 @@ def run(
             "on the test split, as the seed notebook did (optimistic)."
         ),
     ] = Protocol["clean"],
+    repeats: RepeatsOpt = None,
     data: DataOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
@@ -144,7 +153,7 @@ def run(
     """Run one method; rerunning the same command resumes where it stopped."""
     from course.runner import run_study
 
-    prof = _profile(profile, config, seed)
+    prof = _profile(profile, config, seed, repeats)
     plan = [(method.value, protocol.value)]
     _summary(run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers)))
 
@@ -158,6 +167,7 @@ def run_all(
         list[MethodSlug] | None, typer.Option(help="Run only these methods (repeatable).")
     ] = None,
     skip: Annotated[list[MethodSlug] | None, typer.Option(help="Skip these methods.")] = None,
+    repeats: RepeatsOpt = None,
     data: DataOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
@@ -170,7 +180,7 @@ def run_all(
     from course.plan import full_plan
     from course.runner import run_study
 
-    prof = _profile(profile, config, seed)
+    prof = _profile(profile, config, seed, repeats)
     wanted = {m.value for m in only} if only else set(METHODS)
     chosen = [
         slug for slug in METHODS if slug in wanted and slug not in {m.value for m in skip or []}
@@ -180,14 +190,46 @@ def run_all(
     _summary(run_study(full_plan(chosen), prof, data=data, fresh=fresh, workers=_workers(workers)))
 
 
+@app.command("hyperband-plan")
+def hyperband_plan(
+    max_epochs: Annotated[
+        int | None, typer.Option(min=1, help="Most epochs a trial trains (default: profile's).")
+    ] = None,
+    factor: Annotated[
+        int | None, typer.Option(min=2, help="Keep 1/factor per round (default: profile's).")
+    ] = None,
+    iterations: Annotated[
+        int | None, typer.Option(min=1, help="Hyperband iterations (default: profile's).")
+    ] = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Print Hyperband's schedule (brackets, rounds, trials, epochs) as KerasTuner plays it."""
+    from course.methods.kt_hyperband import schedule_table
+
+    settings = _profile(profile, config, None).methods["kt-hyperband"]
+    typer.echo(
+        schedule_table(
+            max_epochs or settings["max_epochs"],
+            factor or settings["factor"],
+            iterations or settings["hyperband_iterations"],
+        )
+    )
+
+
 @app.command("export")
-def export_cmd(profile: ProfileOpt = None, config: ConfigOpt = None, seed: SeedOpt = None) -> None:
+def export_cmd(
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    seed: SeedOpt = None,
+    repeats: RepeatsOpt = None,
+) -> None:
     """Write trials.csv, results.csv and provenance.json from the ledger (trains nothing)."""
     from course.export import export
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
 
-    prof = _profile(profile, config, seed)
+    prof = _profile(profile, config, seed, repeats)
     if not LEDGER_FILE.exists():
         raise CourseError(f"{LEDGER_FILE}: no ledger yet; run `course run-all` first")
     ledger = Ledger(LEDGER_FILE)

@@ -27,6 +27,11 @@ MONITORS = ("val_accuracy", "val_loss")
 KEYS: dict[str, tuple[Any, str]] = {
     "description": ("", "One line shown in provenance."),
     "seed": (42, "Seeds the split, every fit, the samplers and the tuners."),
+    "repeats": (
+        1,
+        "How many seeds the study runs (seed, seed + 1, ...): each repeats every method on "
+        "its own split, and the site reports mean and standard deviation across them.",
+    ),
     "test_size": (0.2, "Fraction of rows in the untouched, stratified test split."),
     "validation_size": (
         0.2,
@@ -51,6 +56,7 @@ METHOD_SETTINGS: dict[str, dict[str, tuple[type, Any, int]]] = {
         "factor": (int, 3, 2),
         "hyperband_iterations": (int, 1, 1),
     },
+    "cv-study": {"folds": (list, [3, 5], 2)},  # k of each k-fold scheme beside the holdout
 }
 # Each RandomizedSearchCV variant is a table of these positive integers (smallest value).
 VARIANT_KEYS = {"cv": 2, "n_iter": 1}
@@ -76,6 +82,7 @@ class Profile:
     name: str
     description: str
     seed: int
+    repeats: int
     test_size: float
     validation_size: float
     space: Space
@@ -91,14 +98,23 @@ class Profile:
         (method, protocol, that method's own settings). Other methods' settings stay out, so
         changing Hyperband's budget does not restart the grid loop."""
         payload = {**self.as_dict(), **extra}
-        payload.pop("description")
-        payload.pop("methods")
+        for key in ("description", "methods", "repeats"):  # not what shapes one run
+            payload.pop(key)
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def with_seed(self, seed: int | None) -> Profile:
-        """The same profile with another seed (the CLI's `--seed`)."""
-        return self if seed is None else replace(self, seed=_check_seed(seed, "--seed"))
+    def with_seed(self, seed: int | None, repeats: int | None = None) -> Profile:
+        """The same profile with another seed or number of repeats (`--seed`, `--repeats`)."""
+        changed = replace(self, seed=self.seed if seed is None else seed,
+                          repeats=repeats or self.repeats)  # fmt: skip
+        _check_seed(changed.seed, "--seed")
+        _check_seed(changed.seed + changed.repeats - 1, "--seed plus --repeats")
+        return changed
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds of the study's repeats; the first is the profile's own seed."""
+        return [self.seed + i for i in range(self.repeats)]
 
 
 def builtin_profiles() -> list[str]:
@@ -180,11 +196,25 @@ def _variants(raw: list[Any], where: str) -> list[dict[str, int]]:
     return variants
 
 
+def _folds(raw: list[Any], minimum: int, where: str) -> list[int]:
+    """Validate a list of distinct fold counts, each at least `minimum`."""
+    if any(isinstance(k, bool) or not isinstance(k, int) or k < minimum for k in raw):
+        raise CourseError(f"{where}: {raw}; expected whole numbers of at least {minimum}")
+    if len(set(raw)) != len(raw):
+        raise CourseError(f"{where}: {raw} lists a fold count twice")
+    return sorted(raw)
+
+
 def parse(raw: Mapping[str, Any], name: str) -> Profile:
     """Validate a parsed TOML document into a `Profile`."""
-    top = {"description", "seed", "test_size", "validation_size", "space", "training", "methods"}
+    top = {"description", "seed", "repeats", "test_size", "validation_size", "space", "training"}
+    top.add("methods")
     _check_keys(raw, top, "")
     seed = _check_seed(_get(raw, "seed", int, KEYS["seed"][0], ""), "seed")
+    repeats = _get(raw, "repeats", int, KEYS["repeats"][0], "")
+    if repeats < 1:
+        raise CourseError(f"repeats: {repeats} must be at least 1")
+    _check_seed(seed + repeats - 1, "seed + repeats - 1")
     test_size = _get(raw, "test_size", (int, float), KEYS["test_size"][0], "")
     validation_size = _get(raw, "validation_size", (int, float), KEYS["validation_size"][0], "")
     for key, value in (("test_size", test_size), ("validation_size", validation_size)):
@@ -219,6 +249,8 @@ def parse(raw: Mapping[str, Any], name: str) -> Profile:
                 raise CourseError(f"{where}{key}: {value} must be at least {minimum}")
             if key == "variants":
                 value = _variants(value, f"{where}{key}")
+            if key == "folds":
+                value = _folds(value, minimum, f"{where}{key}")
             settings[key] = value
         methods[slug] = settings
 
@@ -226,6 +258,7 @@ def parse(raw: Mapping[str, Any], name: str) -> Profile:
         name=name,
         description=_get(raw, "description", str, KEYS["description"][0], ""),
         seed=seed,
+        repeats=repeats,
         test_size=float(test_size),
         validation_size=float(validation_size),
         space=space,

@@ -45,6 +45,8 @@ RESULT_COLUMNS = [
     "backend",
 ]
 CURVE_COLUMNS = ["method", "run_id", "trial", "fold", "epoch", "metric", "value"]
+PREDICTION_COLUMNS = ["method", "run_id", "row", "label", "predicted"]
+REPEAT_COLUMNS = ["method", "run_id", "seed", *RESULT_SCORES, "wall_seconds"]
 PACKAGES = (
     "hpo-course",
     "keras",
@@ -92,8 +94,9 @@ def _git(*args: str) -> str | None:
 
 
 def latest_runs(ledger: Ledger, profile: Profile) -> list[Run]:
-    """The newest finished run of each method label that matches the profile as it is now:
-    a run of an earlier version of the profile, or of a variant it dropped, is not shown."""
+    """The newest finished run of each method label that matches the profile (and its seed) as
+    it is now: a run of an earlier version of the profile, or of a variant it dropped, is not
+    shown."""
     units = {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
     chosen: dict[str, Run] = {}
     for run in ledger.runs():
@@ -116,7 +119,7 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
             f"no finished runs for profile {profile.name!r} with seed {profile.seed}; "
             f"run `course run-all --profile {profile.name}` first"
         )
-    trials, results, curves = [], [], []
+    trials, results, curves, predictions = [], [], [], []
     extra_columns: list[str] = []
     for run in runs:
         fits = ledger.fits(run.run_id)
@@ -144,6 +147,13 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
                      "fold": fit["fold"], "epoch": epoch, "metric": metric, "value": value}
                     for epoch, value in enumerate(values, start=1)
                 ]  # fmt: skip
+        y_test = result["labels"] or _test_labels(run, profile)
+        predictions += [
+            {"method": run.method, "run_id": run.run_id, "row": row, "label": int(label),
+             "predicted": predicted}
+            for row, (label, predicted) in enumerate(zip(y_test, result["predictions"],
+                                                         strict=True))
+        ]  # fmt: skip
         results.append(
             {
                 "method": run.method,
@@ -164,10 +174,46 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
     latest = max(runs, key=lambda r: r.finished_at or 0)
     write_atomic(GENERATED_DATA_DIR / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
     write_atomic(GENERATED_DATA_DIR / "curves.csv", _csv(CURVE_COLUMNS, curves))
+    write_atomic(GENERATED_DATA_DIR / "predictions.csv", _csv(PREDICTION_COLUMNS, predictions))
+    repeat_rows = repeats(ledger, profile)
+    write_atomic(GENERATED_DATA_DIR / "repeats.csv", _csv(REPEAT_COLUMNS, repeat_rows))
     dataset_summary(load(Path(latest.data_path)))
-    write_atomic(GENERATED_DIR / "provenance.json", json.dumps(provenance(runs), indent=2) + "\n")
+    seeds = sorted({row["seed"] for row in repeat_rows})
+    write_atomic(
+        GENERATED_DIR / "provenance.json", json.dumps(provenance(runs, seeds), indent=2) + "\n"
+    )
     write_atomic(GENERATED_DATA_DIR / "results.csv", _csv(RESULT_COLUMNS, results))
     return runs
+
+
+def _test_labels(run: Run, profile: Profile) -> list[int]:
+    """The test rows' labels of a run's split, in the order its predictions were stored, for
+    a ledger from before results kept them (this path imports scikit-learn)."""
+    from course.data import split
+
+    key = (run.data_path, run.seed)
+    if key not in _LABELS:
+        _LABELS[key] = split(load(Path(run.data_path)), run.seed, profile.test_size).y_test.tolist()
+    return _LABELS[key]
+
+
+_LABELS: dict[tuple[str, int], list[int]] = {}
+
+
+def repeats(ledger: Ledger, profile: Profile) -> list[dict[str, Any]]:
+    """Each method's result under every seed of the profile's repeats (the first is the
+    profile's own seed): what mean and standard deviation across seeds are computed from."""
+    from dataclasses import replace
+
+    rows = []
+    for seed in profile.seeds:
+        for run in latest_runs(ledger, replace(profile, seed=seed)):
+            result = ledger.result(run.run_id)
+            assert result is not None
+            rows.append({"method": run.method, "run_id": run.run_id, "seed": seed,
+                         **{k: result[k] for k in RESULT_SCORES},
+                         "wall_seconds": run.seconds})  # fmt: skip
+    return rows
 
 
 def dataset_summary(frame: pd.DataFrame, bins: int = 20) -> None:
@@ -195,14 +241,16 @@ def dataset_summary(frame: pd.DataFrame, bins: int = 20) -> None:
     )
 
 
-def provenance(runs: list[Run]) -> dict[str, Any]:
-    """Where the exported evidence came from, enough to rerun it."""
+def provenance(runs: list[Run], seeds: list[int]) -> dict[str, Any]:
+    """Where the exported evidence came from, enough to rerun it. `seeds`: every seed whose
+    runs the evidence holds (the first is the one the per-run tables show)."""
     latest = max(runs, key=lambda r: r.finished_at or 0)
+    config = json.loads(latest.config)
     return {
         "_generated": "Written by `course` (run, run-all or export); do not edit by hand.",
         "profile": latest.profile,
-        "config": json.loads(latest.config),
-        "seeds": sorted({r.seed for r in runs}),
+        "config": {k: v for k, v in config.items() if k != "speed"},
+        "seeds": seeds,
         "command": latest.command,
         "started_at": _iso(min(r.started_at for r in runs)),
         "finished_at": _iso(max(r.finished_at or 0 for r in runs)),
@@ -225,6 +273,7 @@ def provenance(runs: list[Run]) -> dict[str, Any]:
                 "config_hash": r.config_hash,
                 "command": r.command,
                 "backend": r.backend,
+                "speed": json.loads(r.config).get("speed"),  # course/speed.py, as it ran
                 "started_at": _iso(r.started_at),
                 "finished_at": _iso(r.finished_at),
                 "wall_seconds": round(r.seconds, 3),

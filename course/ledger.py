@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS results (
     test_ci_low REAL NOT NULL,
     test_ci_high REAL NOT NULL,
     predictions TEXT NOT NULL,      -- predicted class per test row, for paired comparisons
-    model_path TEXT NOT NULL
+    model_path TEXT NOT NULL,
+    labels TEXT                     -- true class per test row (NULL in ledgers from before)
 );
 """
 
@@ -98,6 +99,9 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(results)")}
+        if "labels" not in columns:  # a ledger written before labels were kept
+            self.db.execute("ALTER TABLE results ADD COLUMN labels TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -203,7 +207,8 @@ class Ledger:
     # results ------------------------------------------------------------------------------
     def record_result(self, run_id: str, **result: Any) -> None:
         result = {**result, "params": json.dumps(result["params"])}
-        result["predictions"] = json.dumps([int(p) for p in result["predictions"]])
+        for key in ("predictions", "labels"):
+            result[key] = json.dumps([int(p) for p in result[key]])
         with self.transaction() as db:
             db.execute(
                 f"INSERT OR REPLACE INTO results (run_id, {', '.join(result)}) "
@@ -218,4 +223,5 @@ class Ledger:
         result = dict(row)
         result["params"] = json.loads(result["params"])
         result["predictions"] = json.loads(result["predictions"])
+        result["labels"] = None if result["labels"] is None else json.loads(result["labels"])
         return result

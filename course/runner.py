@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import json
 import shlex
 import shutil
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from course.methods import METHODS
 from course.paths import LEDGER_FILE, RUNS_DIR, checkpoint
 from course.plan import Unit, expand
 from course.progress import StudyProgress
-from course.speed import CHECKPOINT_SUFFIX
+from course.speed import CHECKPOINT_SUFFIX, settings
 from course.stats import accuracy_ci
 
 
@@ -42,6 +43,12 @@ class Context:
     progress: StudyProgress
     unit: Unit
     workers: int = 1  # processes for the methods that can share out their fits
+
+    @property
+    def label(self) -> str:
+        """The run's name on the progress display: a repeat says which seed it is."""
+        repeat = self.profile.repeats > 1
+        return f"{self.run.method} seed {self.run.seed}" if repeat else self.run.method
 
     @property
     def protocol(self) -> str:
@@ -72,8 +79,14 @@ class Context:
             test_ci_low=score.ci_low,
             test_ci_high=score.ci_high,
             predictions=y_pred,
+            labels=self.split.y_test,
             model_path=str(model_path),
         )
+
+
+def speed_settings(workers: int) -> dict[str, object]:
+    """course/speed.py's settings this study runs with (recorded, not hashed: same results)."""
+    return {**settings(), "workers": workers}
 
 
 def _shown(path: Path) -> str:
@@ -104,26 +117,28 @@ def run_study(
     fresh: bool = False,
     workers: int = 1,
 ) -> list[Run]:
-    """Run each (slug, protocol) of `plan` in order; finished fits are never repeated."""
+    """Run each (slug, protocol) of `plan` in order, once per seed of the profile's repeats
+    (all of the first seed before the next); finished fits are never repeated."""
     units = expand(plan, profile)
     # Checkpoints hold weights, not optimizer state; Keras warns about that on every reload.
     warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
     frame, data_path = load_dataset(data)
     data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    shared = split(frame, profile.seed, profile.test_size)
     keras_backend = backend.configure()
     with backend.quiet_native_logs():  # TensorFlow, if anything loads it, loads here
         for name in ("keras", *{name for u in units for name in METHODS[u.slug].preload}):
             importlib.import_module(name)
     backend.hide_tensorflow()
     command = shlex.join(["course", *sys.argv[1:]])
-    config = json.dumps(profile.as_dict())
     ledger = Ledger(LEDGER_FILE)
     runs = []
     try:
         with StudyProgress() as progress:
-            for unit in units:
-                digest = unit.digest(profile, data_sha256, keras_backend)
+            for seeded, unit in itertools.product(
+                [replace(profile, seed=seed) for seed in profile.seeds], units
+            ):
+                shared = split(frame, seeded.seed, seeded.test_size)
+                digest = unit.digest(seeded, data_sha256, keras_backend)
                 run = ledger.open_run(
                     Run(
                         run_id=f"{unit.slug}-{digest[:12]}",
@@ -131,9 +146,9 @@ def run_study(
                         slug=unit.slug,
                         protocol=unit.protocol,
                         profile=profile.name,
-                        seed=profile.seed,
+                        seed=seeded.seed,
                         config_hash=digest,
-                        config=config,
+                        config=json.dumps({**seeded.as_dict(), "speed": speed_settings(workers)}),
                         data_path=_shown(data_path),
                         data_sha256=data_sha256,
                         backend=keras_backend,
@@ -145,10 +160,11 @@ def run_study(
                     fresh=fresh,
                 )
                 if run.finished_at is None or ledger.result(run.run_id) is None:
-                    ctx = Context(profile, shared, ledger, run, progress, unit, workers)
+                    ctx = Context(seeded, shared, ledger, run, progress, unit, workers)
                     train(ctx, fresh)
                 export(ledger, profile)  # after every method: an interrupted study keeps it
-                runs.append(run)
+                if seeded.seed == profile.seed:
+                    runs.append(run)
     finally:
         ledger.close()
     from course.report.render import render

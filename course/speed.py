@@ -36,3 +36,10 @@ JAX_CACHE = os.environ.get("COURSE_JAX_CACHE", str(Path.home() / ".cache" / "hpo
 # Worker processes for the grid loop (`--workers`), each pinned to one core.
 WORKERS = int(_setting("COURSE_WORKERS", "1", tuple(str(n) for n in range(1, 65))))
 # --8<-- [end:defaults]
+
+
+def settings() -> dict[str, object]:
+    """The settings in force, as provenance records them beside each run."""
+    return {"reuse_models": REUSE_MODELS, "steps_per_execution": STEPS_PER_EXECUTION,
+            "checkpoint": CHECKPOINT_SUFFIX, "jax_cache": bool(JAX_CACHE),
+            "workers": WORKERS}  # fmt: skip

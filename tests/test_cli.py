@@ -33,7 +33,9 @@ def _heavy_modules(args: list[str], cwd: Path) -> str:
     return proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("args", [["--help"], ["methods"], ["run", "--help"], ["data", "fetch"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["methods"], ["run", "--help"], ["data", "fetch"], ["hyperband-plan"]]
+)
 def test_commands_that_train_nothing_import_no_framework(args: list[str], workdir: Path) -> None:
     assert "HEAVY: []" in _heavy_modules(args, workdir)
 
@@ -65,6 +67,7 @@ def test_methods_lists_grid_loop(workdir: Path) -> None:
         (["run", "grid-loop", "--protocol", "sloppy"], "protocol"),
         (["run", "grid-loop", "--profile", "quick", "--config", "x.toml"], "not both"),
         (["export", "--profile", "quick"], "no ledger"),
+        (["hyperband-plan", "--factor", "1"], "--factor"),
     ],
 )
 def test_bad_options_are_one_line_exit_2(args: list[str], needle: str, workdir: Path) -> None:

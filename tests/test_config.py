@@ -35,9 +35,13 @@ def test_standard_tunes_every_seed_hyperparameter_and_fixes_adam() -> None:
     assert all(len(space.values[name]) >= 2 for name in space.tuned)
 
 
-def test_quick_is_smaller_than_standard_smaller_than_full() -> None:
-    sizes = [config.load(n).space.size for n in ("quick", "standard", "full")]
-    assert sizes == sorted(sizes) and sizes[0] < sizes[1] < sizes[2]
+def test_quick_is_smaller_than_standard_and_full_repeats_it_over_five_seeds() -> None:
+    quick, standard, full = (config.load(n) for n in ("quick", "standard", "full"))
+    assert quick.space.size < standard.space.size == full.space.size
+    assert quick.repeats == standard.repeats == 1 and full.repeats >= 5
+    assert full.seeds == [full.seed + i for i in range(full.repeats)]
+    assert 10 in full.methods["cv-study"]["folds"]  # the issue: 10-fold in `full`
+    assert standard.methods["cv-study"]["folds"] == [3, 5]
 
 
 def _set(raw: dict, dotted: str, value: object) -> dict:
@@ -74,6 +78,11 @@ INVALID = [
     ("methods.grid-serch", {}, "methods.grid-serch: unknown key"),
     ("methods.grid-search-cv.cv", 1, "methods.grid-search-cv.cv: 1 must be at least 2"),
     ("methods.randomized-search-cv.variants", [{"cv": 5}], "variants[0].n_iter: missing"),
+    ("repeats", 0, "repeats: 0 must be at least 1"),
+    ("repeats", 2.5, "repeats: expected int"),
+    ("methods.cv-study.folds", [1, 5], "methods.cv-study.folds: [1, 5]; expected whole numbers"),
+    ("methods.cv-study.folds", [5, 5], "lists a fold count twice"),
+    ("methods.cv-study.folds", 5, "methods.cv-study.folds: expected list"),
 ]
 
 
@@ -118,6 +127,10 @@ def test_digest_tracks_every_result_shaping_setting() -> None:
     assert base.digest() == config.load("quick").digest()
     assert base.digest(method="a") != base.digest(method="b")
     assert base.with_seed(7).digest() != base.digest() and base.with_seed(7).seed == 7
+    # how many seeds a study repeats does not change what any one run computes
+    assert base.with_seed(None, 5).digest() == base.digest()
+    with pytest.raises(CourseError, match="--seed plus --repeats"):
+        base.with_seed(2**32 - 2, 3)
 
 
 def test_a_method_digest_ignores_other_methods_settings() -> None:

@@ -11,7 +11,7 @@ from course import config
 from course.methods.kt_hyperband import plan
 from course.plan import expand, full_plan
 from course.space import NAMES
-from tests.conftest import kill_and_resume, read_csv
+from tests.conftest import kill_and_resume, read_csv, run_course
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +22,7 @@ EXPECTED_METHODS = {
     "kt-hyperband",
     *(f"randomized-search-cv[cv{v['cv']}-n{v['n_iter']}]"
       for v in SETTINGS["randomized-search-cv"]["variants"]),
+    "cv-study[holdout]", *(f"cv-study[cv{k}]" for k in SETTINGS["cv-study"]["folds"]),
 }  # fmt: skip
 
 
@@ -35,6 +36,8 @@ def _expected_sizes() -> dict[str, tuple[int, int]]:
         elif unit.slug.endswith("search-cv"):
             n = s.get("n_iter", size)
             sizes[unit.label] = (n, n * s["cv"] + 1)  # every fold, plus the refit
+        elif unit.slug == "cv-study":
+            sizes[unit.label] = (size, size * s["folds"])  # every fold, no refit
         elif unit.slug == "kt-random-search":
             sizes[unit.label] = (min(s["max_trials"], size),) * 2
         else:
@@ -148,11 +151,18 @@ def test_keras_tuner_rows_carry_the_batch_size_and_epochs_the_tuner_reports(
     assert len(completed) == len(trials) == int(result["n_trials"])
 
 
-def test_hyperband_runs_the_schedule_it_plans(quick_study: Path) -> None:
+def test_hyperband_runs_the_schedule_course_hyperband_plan_prints(quick_study: Path) -> None:
+    """`course hyperband-plan` for the quick profile, against the trials KerasTuner really ran."""
     _, trials = _rows(quick_study, "kt-hyperband")
+    proc = run_course("hyperband-plan", "--profile", "quick", cwd=quick_study)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = lines[0].split()
+    schedule = [dict(zip(header, map(int, line.split()), strict=True)) for line in lines[1:-1]]
     hb = SETTINGS["kt-hyperband"]
-    schedule = plan(hb["max_epochs"], hb["factor"], hb["hyperband_iterations"])
+    assert schedule == plan(hb["max_epochs"], hb["factor"], hb["hyperband_iterations"])
     assert len(trials) == sum(row["trials"] for row in schedule)
+    assert f"{len(trials)} trials" in lines[-1]
     for row in schedule:
         ran = [t for t in trials if (t["bracket"], t["round"]) == (str(row["bracket"]),
                                                                     str(row["round"]))]  # fmt: skip

@@ -11,6 +11,7 @@ class Method:
     module: str
     summary: str
     preload: tuple[str, ...] = ()  # heavy imports to make quietly (scikeras loads TensorFlow)
+    study: bool = False  # evidence about a technique, not a search the scoreboard ranks
 
 
 METHODS: dict[str, Method] = {
@@ -42,6 +43,12 @@ METHODS: dict[str, Method] = {
             "kt-hyperband",
             "course.methods.kt_hyperband",
             "KerasTuner Hyperband: successive halving of epochs over brackets",
+        ),
+        Method(
+            "cv-study",
+            "course.methods.cv_study",
+            "study, not a search: holdout vs k-fold CV scores against test scores, per config",
+            study=True,
         ),
     )
 }

@@ -141,7 +141,7 @@ def run(ctx: Context) -> None:
     )
     space = profile.space.values
     done = {fit["trial"]: fit["val_accuracy"] for fit in ledger.fits(run_id)}
-    task = ctx.progress.task(ctx.run.method, profile.space.size, list(done.values()))
+    task = ctx.progress.task(ctx.label, profile.space.size, list(done.values()))
     # --8<-- [start:grid]
     grid = [dict(zip(space, values, strict=True)) for values in itertools.product(*space.values())]
     # --8<-- [end:grid]

@@ -24,6 +24,7 @@ def plan(max_epochs: int, factor: int, iterations: int = 1) -> list[dict[str, in
     The same arithmetic as `keras_tuner.oracles.HyperbandOracle` (brackets are played from the
     most aggressive one down to plain random search, once per iteration).
     """
+    # --8<-- [start:plan]
     brackets, epochs = 0, float(max_epochs)
     while epochs >= 1:
         epochs /= factor
@@ -40,7 +41,27 @@ def plan(max_epochs: int, factor: int, iterations: int = 1) -> list[dict[str, in
                     "trials": math.ceil(end_size / (bracket + 1) * factor ** (bracket - round_)),
                     "epochs": math.ceil(max_epochs / factor ** (bracket - round_)),
                 })  # fmt: skip
+    # --8<-- [end:plan]
+    for row, before in zip(rows, [None, *rows], strict=False):
+        # a later round continues its parents' weights: it trains only the epochs in between
+        start = before["epochs"] if before and row["round"] > 0 else 0
+        row["epochs_trained"] = row["trials"] * (row["epochs"] - start)
     return rows
+
+
+def schedule_table(max_epochs: int, factor: int, iterations: int = 1) -> str:
+    """`plan` as the text table `course hyperband-plan` prints, with its totals."""
+    rows = plan(max_epochs, factor, iterations)
+    header = ("iteration", "bracket", "round", "trials", "epochs", "epochs_trained")
+    lines = ["  ".join(header)]
+    lines += ["  ".join(f"{row[h]:>{len(h)}}" for h in header) for row in rows]
+    new = sum(row["trials"] for row in rows if row["round"] == 0)
+    lines.append(
+        f"{len(rows)} rounds, {sum(row['trials'] for row in rows)} trials "
+        f"({new} new configurations), at most {sum(r['epochs_trained'] for r in rows)} epochs "
+        f"(max_epochs={max_epochs}, factor={factor}, iterations={iterations})"
+    )
+    return "\n".join(lines)
 
 
 # KerasTuner draws untried configurations at random and gives up after a few collisions, so

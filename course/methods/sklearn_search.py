@@ -57,7 +57,7 @@ class FitRecorder:
         fits = ctx.ledger.fits(ctx.run.run_id)
         self.done = {(f["trial"], f["fold"]) for f in fits}
         total = len(candidates) * len(folds) + 1
-        self.task = ctx.progress.task(ctx.run.method, total, [f["val_accuracy"] for f in fits])
+        self.task = ctx.progress.task(ctx.label, total, [f["val_accuracy"] for f in fits])
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FitRecorder:
         return self

@@ -112,7 +112,7 @@ def run_tuner(ctx: Context, tuner: keras_tuner.Tuner, planned_trials: int) -> No
     tuner.hypermodel.train_rows = len(x_train)
     tuner.ctx = ctx
     tuner.task = ctx.progress.task(
-        ctx.run.method, max(planned_trials, len(fits)), [f["val_accuracy"] for f in fits]
+        ctx.label, max(planned_trials, len(fits)), [f["val_accuracy"] for f in fits]
     )
     # --8<-- [start:search]
     tuner.search(

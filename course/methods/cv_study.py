@@ -1,0 +1,122 @@
+"""cv-study: holdout, 3-fold and 5-fold CV (10-fold in `full`) on the same configurations.
+
+Not a search of its own but the evidence behind the seed's claims about cross-validation: every
+configuration of the grid is scored by each scheme, and every model the scheme trains is also
+scored on the untouched test rows. So the site can show, per scheme, how many rows a model learns
+from, how much the fold scores scatter, how well the scheme's score ranks configurations the way
+the test set ranks them (Spearman), and what it costs.
+
+Each model is trained as the methods train theirs: EarlyStopping and ModelCheckpoint watch a
+validation part (the holdout itself for the holdout scheme, as in the grid loop; the last
+`validation_size` of the fold's training rows for k-fold, as in GridSearchCV), and the best
+epoch's weights are scored. The scheme's pick is its best mean score; its final model averages
+the predicted probabilities of that configuration's fold models (no refit).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from course.data import scaler
+from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
+from course.space import split_params
+
+if TYPE_CHECKING:
+    from course.runner import Context
+
+HOLDOUT = 1  # a "one-fold" scheme: the grid loop's holdout split
+
+
+def variants(settings: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
+    """The holdout scheme, then one k-fold scheme per entry of `folds`."""
+    return [("holdout", {"folds": HOLDOUT})] + [(f"cv{k}", {"folds": k}) for k in settings["folds"]]
+
+
+def folds(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Row indices of the development set, per fold: (learn from, stop on, score on)."""
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    profile, y = ctx.profile, ctx.split.y_dev
+    rows = np.arange(len(y))
+    # --8<-- [start:folds]
+    if ctx.settings["folds"] == HOLDOUT:  # the grid loop's own split: it stops and scores
+        learn, held = train_test_split(
+            rows, test_size=profile.validation_size, stratify=y, random_state=profile.seed
+        )
+        return [(learn, held, held)]
+    k_fold = StratifiedKFold(ctx.settings["folds"], shuffle=True, random_state=profile.seed)
+    schemes = []
+    for train, held in k_fold.split(rows, y):
+        cut = int(len(train) * (1 - profile.validation_size))  # Keras' validation_split: the end
+        schemes.append((train[:cut], train[cut:], held))
+    # --8<-- [end:folds]
+    return schemes
+
+
+def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    return float((_probabilities(model, x).argmax(axis=1) == y).mean())
+
+
+def _probabilities(model: Any, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model(x, training=False))  # one eager call: no program to compile
+
+
+def run(ctx: Context) -> None:
+    profile, ledger, run_id, split = ctx.profile, ctx.ledger, ctx.run.run_id, ctx.split
+    space = profile.space.values
+    grid = [dict(zip(space, values, strict=True)) for values in itertools.product(*space.values())]
+    parts = folds(ctx)
+    scalers = [scaler(split.x_dev[learn]) for learn, _, _ in parts]  # learned rows' statistics
+    done = {(f["trial"], f["fold"]): f for f in ledger.fits(run_id)}
+    task = ctx.progress.task(
+        ctx.label, len(grid) * len(parts), [f["val_accuracy"] for f in done.values()]
+    )
+    pool = ModelPool()
+    for (trial, params), (fold, (learn, stop, held)) in itertools.product(
+        enumerate(grid), enumerate(parts)
+    ):
+        if (trial, fold) in done:
+            continue
+        model_params, fit_params = split_params(params)
+        scale = scalers[fold].transform
+        x, y = scale(split.x_dev), split.y_dev
+        path = ctx.checkpoint(trial, fold)
+        seed_everything(profile.seed)
+        model = pool.model(len(learn), **model_params)
+        start = time.perf_counter()
+        history = model.fit(
+            x[learn], y[learn],
+            validation_data=(x[stop], y[stop]),
+            callbacks=callbacks(profile.training, path),
+            verbose=0,
+            **fit_params,
+        )  # fmt: skip
+        outcome = FitOutcome.from_history(
+            history.history, profile.training, time.perf_counter() - start
+        )
+        model.load_weights(path)  # the best epoch, as every method scores it
+        extra = {
+            "cv_fold_score": _accuracy(model, x[held], y[held]),
+            "test_accuracy": _accuracy(model, scale(split.x_test), split.y_test),
+            "train_rows": len(learn),
+        }
+        ledger.record_fit(run_id, trial, fold, params, profile.seed, outcome, extra)
+        task.advance(outcome.val_accuracy)
+
+    fits = ledger.fits(run_id)
+    scores = {t: float(np.mean([f["extra"]["cv_fold_score"] for f in fits if f["trial"] == t]))
+              for t in range(len(grid))}  # fmt: skip
+    for fit in fits:
+        ledger.add_extra(run_id, fit["trial"], fit["fold"], {"cv_score": scores[fit["trial"]]})
+    best = max(scores, key=lambda t: (scores[t], -t))
+    probabilities = []
+    for fold in range(len(parts)):  # the pick's fold models, averaged
+        model = build_model(**split_params(grid[best])[0])
+        model.load_weights(ctx.checkpoint(best, fold))
+        probabilities.append(_probabilities(model, scalers[fold].transform(split.x_test)))
+    y_pred = np.mean(probabilities, axis=0).argmax(axis=1)
+    ctx.finish(grid[best], scores[best], ctx.run_dir, y_pred)
