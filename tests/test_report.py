@@ -6,25 +6,12 @@ import filecmp
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from course.report import conclusions
 from tests.conftest import ROOT, run_course
 
 COMMITTED = ROOT / "docs" / "generated"
-
-
-def _row(acc: float, low: float, high: float) -> pd.Series:
-    return pd.Series({"test_accuracy": acc, "test_ci_low": low, "test_ci_high": high})
-
-
-def test_overlapping_intervals_are_too_close_to_call() -> None:
-    a, b = _row(0.40, 0.33, 0.47), _row(0.36, 0.29, 0.43)
-    assert conclusions.better(a, b) == conclusions.TOO_CLOSE
-    clear = _row(0.55, 0.48, 0.62)
-    assert conclusions.better(clear, b) == conclusions.SUPPORTED
-    assert conclusions.better(b, clear) == conclusions.NOT_SUPPORTED
 
 
 def _rendered_files(folder: Path) -> list[Path]:

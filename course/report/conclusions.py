@@ -1,7 +1,8 @@
 """The seed notebook's five conclusions, each given a verdict computed from this run's numbers.
 
-Two test accuracies whose 95 % intervals overlap are "too close to call": with 200 test rows,
-a difference of a few points is noise. No verdict here is written by hand.
+A difference between two searches counts only when a paired test finds it (p < 0.05): across
+seeds when the study repeated itself (`analysis.compare`), else McNemar's test on the same 200
+test rows. Otherwise it is "too close to call". No verdict here is written by hand.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from course.report import analysis
 from course.report.evidence import Evidence
 
 SUPPORTED, NOT_SUPPORTED, TOO_CLOSE, NOT_RUN = (
@@ -32,35 +34,42 @@ def interval(row: pd.Series) -> str:
     return f"{row['test_accuracy']:.3f} [{row['test_ci_low']:.3f}, {row['test_ci_high']:.3f}]"
 
 
-def overlap(a: pd.Series, b: pd.Series) -> bool:
-    """Whether two test-accuracy intervals overlap (then neither is shown to be better)."""
-    return not (a["test_ci_low"] > b["test_ci_high"] or b["test_ci_low"] > a["test_ci_high"])
+def better(ev: Evidence, a: str, b: str) -> tuple[str, str]:
+    """SUPPORTED if run a beats run b beyond noise, NOT_SUPPORTED if b beats a, else TOO_CLOSE;
+    with the numbers and the p-value that decided it."""
+    sign, words = analysis.compare(ev, a, b)
+    return {1: SUPPORTED, -1: NOT_SUPPORTED, 0: TOO_CLOSE}[sign], words
 
 
-def better(a: pd.Series, b: pd.Series) -> str:
-    """SUPPORTED if a beats b beyond noise, NOT_SUPPORTED if b beats a, else TOO_CLOSE."""
-    if overlap(a, b):
-        return TOO_CLOSE
-    return SUPPORTED if a["test_accuracy"] > b["test_accuracy"] else NOT_SUPPORTED
+def _cv_study(ev: Evidence, *schemes: str) -> str:
+    """The CV study's line on some schemes, when it ran them."""
+    summary, _ = analysis.cv_study(ev)
+    rows = summary[summary["scheme"].isin([f"cv-study[{s}]" for s in schemes])]
+    if rows.empty:
+        return ""
+    parts = [f"{r['scheme'][9:-1]}: models learn from {r['learn_share']:.0%} of rows, mean "
+             f"test accuracy {r['test_mean']:.3f}, rank correlation with test {r['spearman']:+.2f}"
+             for _, r in rows.iterrows()]  # fmt: skip
+    return " CV study, same configurations (" + "; ".join(parts) + ")."
 
 
 def claim_grid_loop_best_but_slow(ev: Evidence) -> Verdict:
     claim = "The grid loop finds the best model, but takes long."
     loop = ev.result("grid-loop")
-    clean = ev.results[(ev.results["protocol"] == "clean") & (ev.results["method"] != "grid-loop")]
+    searches = ev.searches
+    clean = searches[(searches["protocol"] == "clean") & (searches["method"] != "grid-loop")]
     if loop is None or clean.empty:
         return Verdict(claim, NOT_RUN, "The study did not run the grid loop and another method.")
     rival = clean.loc[clean["test_accuracy"].idxmax()]
     slower = (clean["wall_seconds"] > loop["wall_seconds"]).sum()
-    verdict = better(loop, rival)
+    verdict, words = better(ev, "grid-loop", rival["method"])
     if verdict == SUPPORTED and slower > len(clean) / 2:  # best, but not among the slow ones
         verdict = NOT_SUPPORTED
     return Verdict(
         claim,
         verdict,
-        f"grid-loop test accuracy {interval(loop)} vs the best other method, {rival['method']}, "
-        f"{interval(rival)}; it took {loop['wall_seconds']:.0f} s, and {slower} of "
-        f"{len(clean)} other methods took longer.",
+        f"Against the best other search: {words}. The grid loop took "
+        f"{loop['wall_seconds']:.0f} s, and {slower} of {len(clean)} other searches took longer.",
     )
 
 
@@ -72,13 +81,13 @@ def claim_grid_search_cv_worse(ev: Evidence) -> Verdict:
     loop, cv = ev.result("grid-loop"), ev.result("grid-search-cv")
     if loop is None or cv is None:
         return Verdict(claim, NOT_RUN, "The study did not run both methods.")
-    verdict = better(loop, cv)
+    verdict, words = better(ev, "grid-loop", "grid-search-cv")
     return Verdict(
         claim,
         verdict,
-        f"grid-loop {interval(loop)} vs grid-search-cv {interval(cv)}. Both final models learn "
-        f"from the development set less a validation part; only the fold models behind the "
-        f"CV score ({cv['selection_score']:.3f}) learn from less.",
+        f"{words}. Both final models learn from the development set less a validation part; "
+        f"only the fold models behind the CV score ({cv['selection_score']:.3f}) learn from "
+        f"less.{_cv_study(ev, 'holdout', 'cv5')}",
     )
 
 
@@ -99,19 +108,21 @@ def claim_randomized_trade_off(ev: Evidence) -> Verdict:
             "budgets (the standard profile has them).",
         )
     few, many = cv5[0], cv5[-1]
+    vs_grid, vs_grid_words = better(ev, few["method"], "grid-search-cv")
+    more, more_words = better(ev, many["method"], few["method"])
+    folds, folds_words = better(ev, few["method"], cv3["method"])
     parts = [
-        better(few, grid) != NOT_SUPPORTED and few["wall_seconds"] < grid["wall_seconds"],
-        better(many, few) != SUPPORTED,
-        better(few, cv3) == SUPPORTED,
+        vs_grid != NOT_SUPPORTED and few["wall_seconds"] < grid["wall_seconds"],
+        more != SUPPORTED,
+        folds == SUPPORTED,
     ]
     verdict = SUPPORTED if all(parts) else (TOO_CLOSE if parts[0] and parts[1] else NOT_SUPPORTED)
     return Verdict(
         claim,
         verdict,
-        f"{few['method']} {interval(few)} in {few['wall_seconds']:.0f} s vs grid-search-cv "
-        f"{interval(grid)} in {grid['wall_seconds']:.0f} s; {many['method']} {interval(many)}; "
-        f"{cv3['method']} {interval(cv3)}. 5-fold beating 3-fold is "
-        f"{better(few, cv3)}.",
+        f"Trade-off: {vs_grid_words}, in {few['wall_seconds']:.0f} s against "
+        f"{grid['wall_seconds']:.0f} s. More iterations: {more_words}. 5-fold against 3-fold: "
+        f"{folds_words}; 5-fold beating 3-fold is {folds}.{_cv_study(ev, 'cv3', 'cv5')}",
     )
 
 

@@ -10,6 +10,12 @@ from typing import Any
 import pandas as pd
 
 from course.errors import CourseError
+from course.methods import METHODS
+
+
+def slug_of(label: str) -> str:
+    """`randomized-search-cv[cv5-n30]` -> `randomized-search-cv`."""
+    return label.split("[", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,8 @@ class Evidence:
     curves: pd.DataFrame
     classes: pd.DataFrame
     features: pd.DataFrame
+    predictions: pd.DataFrame  # each run's prediction for every test row
+    repeats: pd.DataFrame  # each run's result under every seed of the profile's repeats
     provenance: dict[str, Any]
     benchmark: pd.DataFrame | None = None  # scripts/bench.py's table, when it has been run
 
@@ -28,7 +36,15 @@ class Evidence:
         try:
             frames = {
                 name: pd.read_csv(data / f"{name}.csv")
-                for name in ("results", "trials", "curves", "classes", "features")
+                for name in (
+                    "results",
+                    "trials",
+                    "curves",
+                    "classes",
+                    "features",
+                    "predictions",
+                    "repeats",
+                )
             }
             provenance = json.loads((generated / "provenance.json").read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
@@ -38,6 +54,12 @@ class Evidence:
         bench = data / "benchmark.csv"
         benchmark = pd.read_csv(bench) if bench.is_file() else None
         return cls(provenance=provenance, benchmark=benchmark, **frames)
+
+    @property
+    def searches(self) -> pd.DataFrame:
+        """Results of the searches (the CV study's schemes are evidence, not competitors)."""
+        studies = {slug for slug, m in METHODS.items() if m.study}
+        return self.results[~self.results["method"].map(slug_of).isin(studies)]
 
     def result(self, method: str) -> pd.Series | None:
         """The results row of a method label, or None when the study did not run it."""

@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -14,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course.paths import write_atomic
+from course.report import analysis
 from course.report.evidence import Evidence
 from course.space import NAMES
 
@@ -241,28 +243,106 @@ def callback_curves(ev: Evidence, method: str = "grid-loop") -> Figure:
 
 
 def anytime(ev: Evidence) -> Figure:
-    """Best-so-far selection score against compute seconds, every method on one axis."""
-    fig, ax = _figure(9, 4.4)
-    for i, method in enumerate(ev.results.loc[ev.results["protocol"] == "clean", "method"]):
-        scores = ev.selection_trials(method)
-        ax.step(
-            scores["seconds"].cumsum(),
-            scores["score"].cummax(),
-            where="post",
-            color=PALETTE[i % 10],
-            label=method,
+    """Best-so-far selection score against seconds and against epochs trained, every search on
+    the same axes; a diamond marks where its final model landed on the untouched test set."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained", sharey=True)
+    clean = ev.searches[ev.searches["protocol"] == "clean"]
+    for i, (_, result) in enumerate(clean.iterrows()):
+        curve = analysis.anytime(ev, result["method"])
+        for ax, x in zip(axes, ("seconds", "epochs"), strict=True):
+            ax.step(curve[x], curve["best"], where="post", color=PALETTE[i % 10],
+                    label=result["method"])  # fmt: skip
+            ax.plot(curve[x].iloc[-1], result["test_accuracy"], "D", color=PALETTE[i % 10],
+                    markersize=6, markeredgecolor="black", markeredgewidth=0.5)  # fmt: skip
+    for ax, x in zip(axes, ("seconds of training so far", "epochs trained so far"), strict=True):
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel(f"{x} (log scale)")
+    axes[0].set_ylabel("best selection score so far (line); test accuracy (◆)")
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.suptitle("Any-time performance: how fast each search finds its best, and where it ends "
+                 "on the test set")  # fmt: skip
+    return fig
+
+
+def paired(ev: Evidence) -> Figure:
+    """The difference of every two searches on the same test rows, with its p-value."""
+    pairs = analysis.paired(ev)
+    labels = list(ev.searches["method"])
+    n = len(labels)
+    diff, text = np.full((n, n), np.nan), np.full((n, n), "", dtype=object)
+    for _, r in pairs.iterrows():
+        i, j = labels.index(r["a"]), labels.index(r["b"])
+        star = "*" if r["p_holm"] < analysis.ALPHA else ""
+        diff[i, j], diff[j, i] = 100 * r["difference"] + 0.0, -100 * r["difference"] + 0.0
+        text[i, j] = text[j, i] = f"p={r['p_value']:.2f}{star}"
+    fig, ax = _figure(1.0 * n + 3, 0.75 * n + 1.6)
+    limit = 1.6 * max(3.0, float(np.nanmax(np.abs(diff))))  # pale enough to read the text
+    image = ax.imshow(diff, cmap="RdBu", vmin=-limit, vmax=limit)
+    for i, j in itertools.product(range(n), range(n)):
+        if i != j:
+            ax.text(j, i, f"{diff[i, j]:+.1f}\n{text[i, j]}", ha="center", va="center",
+                    fontsize=7)  # fmt: skip
+    ax.set_xticks(range(n), labels, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, label="row minus column, accuracy points", shrink=0.8)
+    ax.set_title("Same test rows, row minus column: McNemar p (* significant after Holm)",
+                 fontsize=10)  # fmt: skip
+    return fig
+
+
+def optimism(ev: Evidence) -> Figure:
+    """The optimism gap of every search: selection score minus untouched test accuracy."""
+    frame = analysis.optimism(ev).iloc[::-1]
+    fig, ax = _figure(8, 0.42 * len(frame) + 1.5)
+    y = np.arange(len(frame))
+    gap = 100 * frame["gap"]
+    colors = [PALETTE[3] if p == "seed" else PALETTE[0] for p in frame["protocol"]]
+    ax.barh(y, gap, color=colors)
+    half = 50 * (frame["test_ci_high"] - frame["test_ci_low"])  # the test score's own noise
+    half[frame["protocol"] == "seed"] = np.nan
+    ax.errorbar(gap, y, xerr=half, fmt="none", ecolor="grey", capsize=3)
+    for yi, (g, protocol) in enumerate(zip(gap, frame["protocol"], strict=True)):
+        if protocol == "seed":
+            ax.annotate("chosen on the test rows: no untouched data left to show its gap",
+                        (max(g, 0), yi), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=8, color=PALETTE[3])  # fmt: skip
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, frame["method"])
+    ax.set_xlabel("selection score minus test accuracy, points (grey: the test score's 95 % "
+                  "half-width)")  # fmt: skip
+    ax.set_title("Optimism gap: how much the selection score flattered each pick")
+    return fig
+
+
+def cv_study(ev: Evidence) -> Figure:
+    """Per scheme: each configuration's score against its models' mean test accuracy."""
+    summary, configs = analysis.cv_study(ev)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1,
+            len(summary),
+            figsize=(3.4 * len(summary) + 1, 3.6),
+            layout="constrained",
+            sharex=True,
+            sharey=True,
+            squeeze=False,
         )
-    ax.set_xscale("log")
-    ax.set_xlabel("seconds of training so far (log scale)")
-    ax.set_ylabel("best selection score so far")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("Any-time performance: how fast each method finds its best configuration")
+    for ax, (i, row) in zip(axes[0], summary.iterrows(), strict=True):
+        points = configs[configs["scheme"] == row["scheme"]]
+        ax.scatter(points["score"], points["test"], s=16, color=PALETTE[i % 10], alpha=0.8)
+        ax.set_title(f"{row['scheme'][9:-1]}: Spearman {row['spearman']:+.2f}")
+        ax.set_xlabel("scheme's score of the configuration")
+    axes[0][0].set_ylabel("mean test accuracy of its models")
+    fig.suptitle("Does the validation scheme rank configurations the way the test set does?")
     return fig
 
 
 def scoreboard(ev: Evidence) -> Figure:
     """Test accuracy with its 95 % interval, beside the score each method selected on."""
-    results = ev.results.iloc[::-1]
+    results = ev.searches.iloc[::-1]
     fig, ax = _figure(8, 0.45 * len(results) + 1.4)
     y = np.arange(len(results))
     err = [
@@ -284,7 +364,7 @@ def scoreboard(ev: Evidence) -> Figure:
     ax.set_yticks(y, results["method"])
     ax.set_xlabel("accuracy")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
-    ax.set_title("Untouched test set: overlapping intervals mean no real difference")
+    ax.set_title("Untouched test set: every search's final model, with its 95 % interval")
     return fig
 
 
@@ -295,7 +375,12 @@ def all_figures(ev: Evidence) -> dict[str, Figure]:
         "dataset-features": lambda: dataset_features(ev),
         "scoreboard": lambda: scoreboard(ev),
         "anytime": lambda: anytime(ev),
+        "optimism": lambda: optimism(ev),
     }
+    if len(ev.searches) > 1:
+        figures["paired"] = lambda: paired(ev)
+    if ev.methods("cv-study"):
+        figures["cv-study"] = lambda: cv_study(ev)
     if ev.result("grid-loop") is not None:
         figures["grid-loop-heatmap"] = lambda: grid_heatmap(ev)
         figures["callbacks-curves"] = lambda: callback_curves(ev)

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from course.methods import METHODS
-from course.report.conclusions import Verdict, interval, overlap
+from course.report import analysis
+from course.report.conclusions import Verdict, interval
 from course.report.evidence import Evidence
 from course.space import NAMES
 
@@ -47,7 +48,7 @@ def scoreboard(ev: Evidence) -> str:
     rows = [
         (f"`{r['method']}`", f"{r['selection_score']:.3f}", interval(r), f"{r['wall_seconds']:.0f}",
          r["n_trials"], r["n_fits"], r["epochs_total"])
-        for _, r in ev.results.iterrows()
+        for _, r in ev.searches.iterrows()
     ]  # fmt: skip
     columns = ["method", "selection score", "test accuracy [95 % CI]", "seconds", "trials",
                "fits", "epochs"]  # fmt: skip
@@ -124,20 +125,30 @@ def conclusions(verdicts: list[Verdict]) -> str:
 
 
 def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
-    clean = ev.results[ev.results["protocol"] == "clean"]
+    clean = ev.searches[ev.searches["protocol"] == "clean"]
     if clean.empty:
         return "No clean-protocol search has finished yet: run `course run-all`.\n"
     top = clean.loc[clean["test_accuracy"].idxmax()]
-    tied = [r for _, r in clean.iterrows() if r["method"] != top["method"] and overlap(r, top)]
+    tied = [m for m in clean["method"]
+            if m != top["method"] and analysis.compare(ev, top["method"], m)[0] == 0]  # fmt: skip
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
     return (
-        f"The latest `{ev.provenance['profile']}` study ran {len(ev.results)} searches and "
+        f"The latest `{ev.provenance['profile']}` study ran {len(ev.searches)} searches "
+        f"{'and the CV study ' if len(ev.searches) < len(ev.results) else ''}in "
         f"{len(ev.trials)} fits. The highest test accuracy is `{top['method']}`'s "
-        f"{interval(top)}; the 95 % intervals of {len(tied)} of the other {len(clean) - 1} "
-        f"searches overlap its own. Of the seed notebook's five conclusions: "
+        f"{interval(top)}; {len(tied)} of the other {len(clean) - 1} searches cannot be told "
+        f"apart from it ({_rule(ev)}). Of the seed notebook's five conclusions: "
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + ".\n"
     )
+
+
+def _rule(ev: Evidence) -> str:
+    """How `analysis.compare` decides, in words."""
+    seeds = ev.repeats["seed"].nunique()
+    if seeds >= analysis.MIN_SEEDS:
+        return f"paired t-test over {seeds} seeds, p ≥ {analysis.ALPHA}"
+    return f"McNemar's test on the same test rows, p ≥ {analysis.ALPHA}"
 
 
 def cv_fractions(ev: Evidence) -> str:
@@ -189,6 +200,117 @@ def benchmark(ev: Evidence) -> str:
     )
 
 
+def paired(ev: Evidence) -> str:
+    """Every pair of searches, smallest p-value first, inside a collapsible block."""
+    pairs = analysis.paired(ev).sort_values("p_value", kind="stable")
+    raw = int((pairs["p_value"] < analysis.ALPHA).sum())
+    held = int((pairs["p_holm"] < analysis.ALPHA).sum())
+    rows = [
+        (f"`{r['a']}` − `{r['b']}`", f"{100 * r['difference']:+.1f}", r["a_only"], r["b_only"],
+         f"{r['p_value']:.3f}", f"**{r['p_holm']:.3f}**" if r["p_holm"] < analysis.ALPHA
+         else f"{r['p_holm']:.3f}")
+        for _, r in pairs.iterrows()
+    ]  # fmt: skip
+    body = table(["pair (a − b)", "difference, points", "rows only a gets right",
+                  "rows only b gets right", "McNemar p", "Holm-adjusted p"], rows)  # fmt: skip
+    return (
+        f"Of the {len(pairs)} pairs of searches, {raw} differ at p < {analysis.ALPHA} on their "
+        f"own and **{held}** once the p-values are adjusted for making {len(pairs)} comparisons "
+        "(Holm).\n\n"
+        f'??? note "All {len(pairs)} pairs"\n\n'
+        + "".join(f"    {line}\n" for line in body.splitlines())
+    )
+
+
+def optimism(ev: Evidence) -> str:
+    rows = [
+        (f"`{r['method']}`", r["protocol"], f"{r['selection_score']:.3f}", interval(r),
+         f"{100 * r['gap']:+.1f}")
+        for _, r in analysis.optimism(ev).iterrows()
+    ]  # fmt: skip
+    return table(["search", "protocol", "selection score", "test accuracy [95 % CI]",
+                  "gap, points (selection − test)"], rows)  # fmt: skip
+
+
+def cv_study(ev: Evidence) -> str:
+    summary, _ = analysis.cv_study(ev)
+    if summary.empty:
+        return "*This study did not run the CV study: `course run cv-study`.*\n"
+    rows = [
+        (
+            f"`{r['scheme']}`",
+            f"{r['learn_share']:.0%}",
+            "—" if pd.isna(r["spread"]) else f"{r['spread']:.3f}",
+            f"{r['spearman']:+.2f}",
+            f"{r['test_mean']:.3f}",
+            f"{r['fits']} fits, {r['seconds']:.0f} s",
+            f"{r['pick_test']:.3f} [{r['pick_low']:.3f}, {r['pick_high']:.3f}]",
+        )
+        for _, r in summary.iterrows()
+    ]
+    columns = ["scheme", "rows a model learns from", "fold scores' sd", "Spearman with test",
+               "its models' mean test accuracy", "cost", "its pick on the test set"]  # fmt: skip
+    return table(columns, rows)
+
+
+def hyperband_plan(ev: Evidence) -> str:
+    if ev.result("kt-hyperband") is None:
+        return "*This study did not run kt-hyperband.*\n"
+    frame = analysis.hyperband_plan(ev)
+    rows = [
+        (r["bracket"], r["round"], r["trials"], int(r["ran"]), r["epochs"],
+         r["epochs_trained"], int(r["trained"]))
+        for _, r in frame.iterrows()
+    ]  # fmt: skip
+    s = ev.provenance["config"]["methods"]["kt-hyperband"]
+    return (
+        table(
+            [
+                "bracket",
+                "round",
+                "trials planned",
+                "trials run",
+                "epochs (up to)",
+                "epochs planned",
+                "epochs trained",
+            ],
+            rows,
+        )
+        + f"\nPlanned by `course hyperband-plan --max-epochs {s['max_epochs']} --factor "
+        f"{s['factor']} --iterations {s['hyperband_iterations']}`; trained epochs fall short "
+        "of the plan where EarlyStopping ended a trial early.\n"
+    )
+
+
+def repeats(ev: Evidence) -> str:
+    summary = analysis.repeat_summary(ev)
+    seeds = sorted(ev.repeats["seed"].unique())
+    if len(seeds) < 2:
+        return (
+            f"This study ran one seed ({seeds[0]}). `course run-all --profile full` repeats "
+            "every method under five seeds, and this table then shows their mean and spread.\n"
+        )
+    rows = [
+        (f"`{r['method']}`", r["seeds"], f"{r['test_mean']:.3f} ± {r['test_sd']:.3f}",
+         f"{r['selection_mean']:.3f} ± {r['selection_sd']:.3f}", f"{r['seconds_mean']:.0f}")
+        for _, r in summary.iterrows()
+    ]  # fmt: skip
+    return (
+        table(
+            [
+                "run",
+                "seeds",
+                "test accuracy, mean ± sd",
+                "selection score, mean ± sd",
+                "seconds, mean",
+            ],
+            rows,
+        )
+        + f"\nSeeds {', '.join(map(str, seeds))}: each seed draws its own test split and "
+        "initial weights, so the spread is what a student rerunning the study would see.\n"
+    )
+
+
 def all_tables(ev: Evidence, verdicts: list[Verdict]) -> dict[str, str]:
     includes = {
         "provenance": provenance(ev),
@@ -199,6 +321,11 @@ def all_tables(ev: Evidence, verdicts: list[Verdict]) -> dict[str, str]:
         "conclusions": conclusions(verdicts),
         "cv-fractions": cv_fractions(ev),
         "benchmark": benchmark(ev),
+        "paired": paired(ev),
+        "optimism": optimism(ev),
+        "cv-study": cv_study(ev),
+        "hyperband-plan": hyperband_plan(ev),
+        "repeats": repeats(ev),
     }
     for slug in METHODS:
         includes[f"results-{slug}"] = method_results(ev, slug)

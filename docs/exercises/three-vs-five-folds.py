@@ -126,7 +126,11 @@ if generated is not None:
     trials = pd.read_csv(generated / "data" / "trials.csv")
     if "cv_fold_score" in trials:
         cv_trials = trials[trials["cv_fold_score"].notna()]
-        runs = {method: fold_spread(rows) for method, rows in cv_trials.groupby("method")}
+        runs = {
+            method: fold_spread(rows)
+            for method, rows in cv_trials.groupby("method")
+            if rows["fold"].max() > 0  # the CV study's holdout scheme has a single "fold"
+        }
 if not runs:
     print("The latest study has no cross-validated run (grid-search-cv, randomized-search-cv).")
 

@@ -1,0 +1,192 @@
+"""Evidence you can trust: the CV study, paired comparisons, repeats across seeds and the
+Hyperband plan, on a real quick study (and on small synthetic evidence for the decision rules)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from course import config
+from course.report import analysis
+from course.report.evidence import Evidence
+from course.stats import holm, mcnemar
+from tests.conftest import ledger_fits, read_csv, run_course
+
+PROFILE = config.load("quick")
+
+
+def _data(folder: Path, name: str) -> list[dict[str, str]]:
+    return read_csv(folder / "docs" / "generated" / "data" / f"{name}.csv")
+
+
+def _fits(folder: Path, method: str) -> dict[tuple[str, str], dict[str, str]]:
+    return {(t["trial"], t["fold"]): t for t in _data(folder, "trials") if t["method"] == method}
+
+
+# --- the decision rules, on evidence built by hand ------------------------------------------
+
+
+def test_mcnemar_counts_only_the_rows_where_exactly_one_model_is_right() -> None:
+    y = np.zeros(100, dtype=int)
+    a = np.where(np.arange(100) < 70, 0, 1)  # right on rows 0..69
+    b = np.where((np.arange(100) >= 10) & (np.arange(100) < 65), 0, 1)  # right on 10..64
+    test = mcnemar(y, a, b)
+    assert (test.a_only, test.b_only) == (15, 0)
+    assert test.difference == pytest.approx(0.15)
+    # two-sided exact binomial: 15 of 15 discordant rows on one side
+    assert test.p_value == pytest.approx(2 * 0.5**15)
+    assert mcnemar(y, a, a).p_value == 1.0
+
+
+def test_holm_multiplies_the_smallest_p_by_the_number_of_tests_and_stays_monotone() -> None:
+    adjusted = holm([0.04, 0.01, 0.03, 0.5])
+    assert adjusted[1] == pytest.approx(0.04)  # 4 x 0.01
+    assert adjusted[2] == pytest.approx(0.09)  # 3 x 0.03
+    assert adjusted[0] == pytest.approx(0.09)  # 2 x 0.04 = 0.08, raised to keep the order
+    assert adjusted[3] == pytest.approx(0.5)
+
+
+def _evidence(accuracies: dict[str, list[float]], y_pred: dict[str, np.ndarray]) -> Evidence:
+    """Evidence with only what the decision rules read: results, predictions, repeats."""
+    y = np.zeros(200, dtype=int)
+    results = pd.DataFrame([
+        {"method": m, "protocol": "clean", "test_accuracy": float((y_pred[m] == y).mean()),
+         "test_ci_low": 0.0, "test_ci_high": 1.0, "selection_score": 0.5}
+        for m in y_pred
+    ])  # fmt: skip
+    predictions = pd.DataFrame([
+        {"method": m, "row": i, "label": 0, "predicted": int(p)}
+        for m, preds in y_pred.items() for i, p in enumerate(preds)
+    ])  # fmt: skip
+    repeats = pd.DataFrame([
+        {"method": m, "seed": 42 + i, "test_accuracy": acc, "selection_score": 0.5,
+         "wall_seconds": 1.0}
+        for m, accs in accuracies.items() for i, acc in enumerate(accs)
+    ])  # fmt: skip
+    empty = pd.DataFrame()
+    return Evidence(results=results, trials=empty, curves=empty, classes=empty, features=empty,
+                    predictions=predictions, repeats=repeats, provenance={})  # fmt: skip
+
+
+def test_one_seed_is_judged_by_mcnemar_on_the_same_rows() -> None:
+    rows = np.arange(200)
+    clear = {"a": np.where(rows < 120, 0, 1), "b": np.where(rows < 80, 0, 1)}
+    ev = _evidence({"a": [0.6], "b": [0.4]}, clear)
+    assert analysis.compare(ev, "a", "b")[0] == 1 and analysis.compare(ev, "b", "a")[0] == -1
+    assert "McNemar" in analysis.compare(ev, "a", "b")[1]
+    close = {"a": np.where(rows < 84, 0, 1), "b": np.where(rows < 80, 0, 1)}  # 4 rows apart
+    assert analysis.compare(_evidence({"a": [0.42], "b": [0.4]}, close), "a", "b")[0] == 0
+
+
+def test_repeats_over_seeds_decide_when_there_are_enough() -> None:
+    rows = np.arange(200)
+    same = {"a": np.where(rows < 80, 0, 1), "b": np.where(rows < 80, 0, 1)}  # one seed: equal
+    steady = {"a": [0.45, 0.47, 0.46, 0.48, 0.44], "b": [0.40, 0.41, 0.41, 0.42, 0.39]}
+    verdict, words = analysis.compare(_evidence(steady, same), "a", "b")
+    assert verdict == 1 and "5 seeds" in words and "t-test" in words
+    noisy = {"a": [0.45, 0.38, 0.46, 0.37, 0.44], "b": [0.40, 0.43, 0.41, 0.42, 0.39]}
+    assert analysis.compare(_evidence(noisy, same), "a", "b")[0] == 0
+    table = analysis.repeat_summary(_evidence(steady, same)).set_index("method")
+    assert table.loc["a", "test_mean"] == pytest.approx(np.mean(steady["a"]))
+    assert table.loc["a", "test_sd"] == pytest.approx(np.std(steady["a"], ddof=1))
+
+
+# --- on a real quick study --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_cv_study_holdout_scheme_trains_exactly_the_grid_loops_fits(quick_study: Path) -> None:
+    loop, holdout = _fits(quick_study, "grid-loop"), _fits(quick_study, "cv-study[holdout]")
+    assert loop.keys() == holdout.keys() and len(loop) == PROFILE.space.size
+    for key, fit in loop.items():
+        for column in ("layers", "units", "batch_size", "epochs_run", "best_epoch",
+                       "val_accuracy"):  # fmt: skip
+            assert holdout[key][column] == fit[column], (key, column)
+        # the holdout scheme scores on its validation rows: the best epoch's val accuracy
+        assert float(holdout[key]["cv_fold_score"]) == pytest.approx(float(fit["val_accuracy"]))
+
+
+@pytest.mark.slow
+def test_cv_study_k_fold_scores_every_configuration_on_every_fold(quick_study: Path) -> None:
+    (k,) = PROFILE.methods["cv-study"]["folds"]
+    fits = _fits(quick_study, f"cv-study[cv{k}]")
+    trials = {t for t, _ in fits}
+    assert fits.keys() == {(t, str(f)) for t in trials for f in range(k)}
+    dev = round(1000 * (1 - PROFILE.test_size))
+    learn = {int(f["train_rows"]) for f in fits.values()}
+    # a fold model learns from (k-1)/k of the development rows, less EarlyStopping's slice
+    assert all(abs(n - dev * (k - 1) / k * (1 - PROFILE.validation_size)) <= 2 for n in learn)
+    for trial in trials:
+        scores = [float(fits[trial, str(f)]["cv_fold_score"]) for f in range(k)]
+        mean = pytest.approx(np.mean(scores), abs=1e-5)  # the CSV keeps six decimals
+        assert all(float(fits[trial, str(f)]["cv_score"]) == mean for f in range(k))
+        assert all(0 < float(fits[trial, str(f)]["test_accuracy"]) <= 1 for f in range(k))
+    summary, configs = analysis.cv_study(Evidence.load(quick_study / "docs" / "generated"))
+    assert list(summary["scheme"]) == ["cv-study[holdout]", f"cv-study[cv{k}]"]
+    assert -1 <= summary["spearman"].min() <= summary["spearman"].max() <= 1
+    assert len(configs) == 2 * PROFILE.space.size
+
+
+@pytest.mark.slow
+def test_predictions_reproduce_every_test_accuracy_and_feed_the_paired_table(
+    quick_study: Path,
+) -> None:
+    predictions = pd.DataFrame(_data(quick_study, "predictions")).astype(
+        {"row": int, "label": int, "predicted": int}
+    )
+    results = _data(quick_study, "results")
+    for result in results:
+        rows = predictions[predictions["method"] == result["method"]]
+        assert len(rows) == round(1000 * PROFILE.test_size)
+        accuracy = (rows["label"] == rows["predicted"]).mean()
+        assert accuracy == pytest.approx(float(result["test_accuracy"]))
+    searches = [r["method"] for r in results if not r["method"].startswith("cv-study")]
+    text = (quick_study / "docs" / "generated" / "paired.md").read_text()
+    pairs = math.comb(len(searches), 2)
+    assert f"Of the {pairs} pairs of searches" in text
+    a, b = searches[0], searches[-1]
+    ra, rb = (predictions[predictions["method"] == m].sort_values("row") for m in (a, b))
+    right_a = ra["label"].to_numpy() == ra["predicted"].to_numpy()
+    right_b = rb["label"].to_numpy() == rb["predicted"].to_numpy()
+    line = next(line for line in text.splitlines() if f"`{a}` − `{b}`" in line)
+    cells = [c.strip() for c in line.split("|")]
+    assert cells[3:5] == [str((right_a & ~right_b).sum()), str((~right_a & right_b).sum())]
+    for figure in ("paired", "anytime", "optimism", "cv-study"):
+        assert (quick_study / "docs" / "generated" / "figures" / f"{figure}.png").stat().st_size
+
+
+@pytest.mark.slow
+def test_hyperband_page_shows_the_plan_beside_the_trials_run(quick_study: Path) -> None:
+    frame = analysis.hyperband_plan(Evidence.load(quick_study / "docs" / "generated"))
+    assert (frame["trials"] == frame["ran"]).all()
+    assert (frame["trained"] <= frame["epochs_trained"]).all()  # EarlyStopping only shortens
+    assert (
+        "course hyperband-plan --max-epochs"
+        in (quick_study / "docs" / "generated" / "hyperband-plan.md").read_text()
+    )
+
+
+@pytest.mark.slow
+def test_repeats_rerun_every_method_under_more_seeds_and_keep_the_first(
+    quick_grid_loop: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "study"
+    shutil.copytree(quick_grid_loop, folder)
+    before = ledger_fits(folder)
+    proc = run_course("run", "grid-loop", "--profile", "quick", "--repeats", "2", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    after = ledger_fits(folder)
+    assert all(after[key] == stamp for key, stamp in before.items())  # seed 42: nothing redone
+    assert len(after) == 2 * len(before)
+    repeats = _data(folder, "repeats")
+    assert sorted(int(r["seed"]) for r in repeats) == [PROFILE.seed, PROFILE.seed + 1]
+    assert {r["method"] for r in repeats} == {"grid-loop"}
+    # the per-run tables stay on the first seed; the repeats table summarises both
+    assert {r["seed"] for r in _data(folder, "results")} == {str(PROFILE.seed)}
+    text = (folder / "docs" / "generated" / "repeats.md").read_text()
+    assert "±" in text and f"Seeds {PROFILE.seed}, {PROFILE.seed + 1}" in text
