@@ -173,6 +173,27 @@ def test_hyperband_runs_the_schedule_course_hyperband_plan_prints(quick_study: P
             assert (t["resumed_from"] != "") == (row["round"] > 0)
 
 
+@pytest.mark.parametrize("slug", ["grid-search-cv", "kt-random-search", "kt-hyperband"])
+def test_two_workers_train_the_same_fits(slug: str, workdir: Path, quick_study: Path) -> None:
+    """--workers 2: scikit-learn's n_jobs, or KerasTuner's chief and two worker processes,
+    each recording into the same ledger. The fits are the same; which worker trained which,
+    and KerasTuner's trial numbers, may differ."""
+    proc = run_course("run", slug, "--profile", "quick", "--workers", "2", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    assert "I0000" not in proc.stderr  # the workers loaded TensorFlow quietly
+    parallel, fits = _rows(workdir, slug)
+    serial, serial_fits = _rows(quick_study, slug)
+    columns = ("epochs_run", "best_epoch", "val_accuracy", "val_loss", "cv_fold_score",
+               "initial_epoch", *NAMES)  # fmt: skip
+
+    def signatures(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
+        return sorted(tuple(t.get(c, "") for c in columns) for t in rows)
+
+    assert signatures(fits) == signatures(serial_fits)
+    for column in ("selection_score", "test_accuracy", *NAMES):
+        assert parallel[column] == serial[column], column
+
+
 @pytest.mark.parametrize("slug", ["grid-search-cv", "kt-hyperband"])
 def test_interrupted_method_resumes_without_repeating_a_fit(
     slug: str, workdir: Path, quick_study: Path

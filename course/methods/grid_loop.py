@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from course.runner import Context
 
 FOLD = 0  # a single holdout fit per trial
-SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 @dataclass(frozen=True)
@@ -84,26 +82,11 @@ def fit_trials(job: Job, trials: list[tuple[int, dict[str, Any]]], task: Task | 
         ledger.close()
 
 
-def _die_with_parent() -> None:
-    """On Linux, end this worker when the study process dies (even by SIGKILL), so a rerun
-    never races a leftover worker for the same trials."""
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-
-
 def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], core: int) -> None:
     """A worker process: one core, single-threaded XLA, so workers do not fight over cores."""
-    _die_with_parent()
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {SINGLE_THREAD_XLA}".strip()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {core % os.cpu_count()})
-    from course import backend
+    from course import workers
 
-    backend.configure()
+    workers.setup(core)
     fit_trials(job, trials, task=None)
 
 

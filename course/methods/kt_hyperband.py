@@ -8,12 +8,15 @@ configurations against epochs. Epochs are Hyperband's to allot, so it does not t
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.errors import CourseError
 from course.space import EPOCHS
 
 if TYPE_CHECKING:
+    import keras_tuner
+
     from course.config import Profile
     from course.runner import Context
 
@@ -83,21 +86,26 @@ def validate(profile: Profile, settings: dict[str, Any]) -> None:
         )
 
 
-def run(ctx: Context) -> None:
-    from course.methods.tuner_search import LedgerHyperband, MLPHyperModel, objective, run_tuner
+def tuner(profile: Profile, settings: dict[str, Any], run_dir: Path) -> keras_tuner.Tuner:
+    from course.methods.tuner_search import LedgerHyperband, MLPHyperModel, objective
 
-    profile, settings = ctx.profile, ctx.settings
     # --8<-- [start:tuner]
-    tuner = LedgerHyperband(  # keras_tuner.Hyperband, recording each trial in the ledger
+    return LedgerHyperband(  # keras_tuner.Hyperband, recording each trial in the ledger
         MLPHyperModel(profile.space, seed=profile.seed, tune_epochs=False),
-        objective=objective(ctx),
+        objective=objective(profile.training),
         max_epochs=settings["max_epochs"],
         factor=settings["factor"],
         hyperband_iterations=settings["hyperband_iterations"],
         seed=profile.seed,
-        directory=ctx.run_dir,
+        directory=run_dir,
         project_name="tuner",
     )
     # --8<-- [end:tuner]
-    schedule = plan(settings["max_epochs"], settings["factor"], settings["hyperband_iterations"])
+
+
+def run(ctx: Context) -> None:
+    from course.methods.tuner_search import run_tuner
+
+    s = ctx.settings
+    schedule = plan(s["max_epochs"], s["factor"], s["hyperband_iterations"])
     run_tuner(ctx, tuner, sum(row["trials"] for row in schedule))

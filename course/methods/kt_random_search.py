@@ -6,29 +6,32 @@ through `HyperModel.fit`) and is scored on the same holdout split as the grid lo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import keras_tuner
+
+    from course.config import Profile
     from course.runner import Context
 
 
-def run(ctx: Context) -> None:
-    from course.methods.tuner_search import (
-        LedgerRandomSearch,
-        MLPHyperModel,
-        objective,
-        run_tuner,
-    )
+def tuner(profile: Profile, settings: dict[str, Any], run_dir: Path) -> keras_tuner.Tuner:
+    from course.methods.tuner_search import LedgerRandomSearch, MLPHyperModel, objective
 
-    profile = ctx.profile
     # --8<-- [start:tuner]
-    tuner = LedgerRandomSearch(  # keras_tuner.RandomSearch, recording each trial in the ledger
+    return LedgerRandomSearch(  # keras_tuner.RandomSearch, recording each trial in the ledger
         MLPHyperModel(profile.space, seed=profile.seed),
-        objective=objective(ctx),
-        max_trials=ctx.settings["max_trials"],
+        objective=objective(profile.training),
+        max_trials=settings["max_trials"],
         seed=profile.seed,
-        directory=ctx.run_dir,
+        directory=run_dir,
         project_name="tuner",  # rerunning the same run resumes from here
     )
     # --8<-- [end:tuner]
-    run_tuner(ctx, tuner, min(ctx.settings["max_trials"], profile.space.size))
+
+
+def run(ctx: Context) -> None:
+    from course.methods.tuner_search import run_tuner
+
+    run_tuner(ctx, tuner, min(ctx.settings["max_trials"], ctx.profile.space.size))

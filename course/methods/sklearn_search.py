@@ -15,7 +15,11 @@ weights, so scikit-learn sees the same model and computes the same CV score.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,12 +27,15 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from course.ledger import Ledger
 from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
+from course.paths import checkpoint
 from course.space import MODEL_NAMES, Params, from_sklearn
 
 if TYPE_CHECKING:
     from sklearn.model_selection._search import BaseSearchCV
 
+    from course.progress import Task
     from course.runner import Context
 
 STEP = "clf"  # the classifier's step name in the pipeline: parameters are `clf__...`
@@ -45,31 +52,73 @@ class FitRecorder:
     """Tells each fit which trial and fold it is, and records it in the ledger.
 
     scikit-learn clones the classifier (deep-copying its parameters) for every fit; all clones
-    must share this one recorder, so copying returns the recorder itself.
+    must share this one recorder, so copying returns the recorder itself. With `n_jobs > 1`
+    the recorder is pickled into worker processes: a copy carries what a fit needs and opens
+    its own ledger connection, and the study follows the workers' fits through the ledger.
     """
 
     def __init__(self, ctx: Context, candidates: list[Params], folds: list[np.ndarray]) -> None:
-        self.ctx = ctx
+        self.run_id, self.ledger_path, self.run_dir = ctx.run.run_id, ctx.ledger.path, ctx.run_dir
+        self.seed, self.training = ctx.profile.seed, ctx.profile.training
         self.candidates = candidates
         y_dev = ctx.split.y_dev
         self.fold_of = {_fingerprint(y_dev[train]): k for k, train in enumerate(folds)}
         self.fold_of[_fingerprint(y_dev)] = REFIT
-        fits = ctx.ledger.fits(ctx.run.run_id)
+        fits = ctx.ledger.fits(self.run_id)
         self.done = {(f["trial"], f["fold"]) for f in fits}
         total = len(candidates) * len(folds) + 1
-        self.task = ctx.progress.task(ctx.label, total, [f["val_accuracy"] for f in fits])
+        self.task: Task | None = ctx.progress.task(
+            ctx.label, total, [f["val_accuracy"] for f in fits]
+        )
+        self.ledger: Ledger | None = ctx.ledger
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FitRecorder:
         return self
 
+    def __getstate__(self) -> dict[str, Any]:  # into a worker: no connection, no display
+        return {**self.__dict__, "ledger": None, "task": None}
+
     def locate(self, params: Params, y: np.ndarray) -> tuple[int, int]:
         return self.candidates.index(params), self.fold_of[_fingerprint(y)]
 
+    def checkpoint(self, trial: int, fold: int) -> Path:
+        return checkpoint(self.run_dir, trial, fold, WEIGHTS)
+
     def record(self, trial: int, fold: int, params: Params, outcome: FitOutcome) -> None:
-        ctx = self.ctx
-        ctx.ledger.record_fit(ctx.run.run_id, trial, fold, params, ctx.profile.seed, outcome)
+        if self.ledger is None:  # a worker process: its own connection (SQLite in WAL mode)
+            self.ledger = Ledger(self.ledger_path)
+        self.ledger.record_fit(self.run_id, trial, fold, params, self.seed, outcome)
+        self.advance(trial, fold, outcome.val_accuracy)
+
+    def advance(self, trial: int, fold: int, score: float) -> None:
+        if (trial, fold) not in self.done and self.task is not None:
+            self.task.advance(score)
         self.done.add((trial, fold))
-        self.task.advance(outcome.val_accuracy)
+
+    @contextmanager
+    def following(self, workers: int) -> Iterator[None]:
+        """While workers fit, show their fits as the ledger receives them."""
+        if workers == 1:
+            yield
+            return
+        stop = threading.Event()
+
+        def poll() -> None:
+            ledger = Ledger(self.ledger_path)  # a connection of this thread's own
+            try:
+                while not stop.wait(0.5):
+                    for fit in ledger.fits(self.run_id):
+                        self.advance(fit["trial"], fit["fold"], fit["val_accuracy"])
+            finally:
+                ledger.close()
+
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
 POOL = ModelPool()  # per process: every fit of an architecture re-uses its compiled model
@@ -93,25 +142,24 @@ class LedgerClassifier(KerasClassifier):
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None, **kwargs: Any):
         recorder = self.recorder
         assert recorder is not None, "run_search() sets the recorder"
-        ctx = recorder.ctx
         params = from_sklearn(self.get_params())
         trial, fold = recorder.locate(params, y)
-        checkpoint = ctx.checkpoint(trial, fold, suffix=WEIGHTS)
-        if (trial, fold) in recorder.done and checkpoint.exists():
+        path = recorder.checkpoint(trial, fold)
+        if (trial, fold) in recorder.done and path.exists():
             self.initialize(X, y)  # resumed: the same model as before, without training again
             if not self.model_.optimizer.built:  # so its saved state loads without a warning
                 self.model_.optimizer.build(self.model_.trainable_variables)
-            self.model_.load_weights(checkpoint)
+            self.model_.load_weights(path)
             return self
-        seed_everything(ctx.profile.seed)
+        seed_everything(recorder.seed)
         # Keras trains on the rows before its validation split; the pool needs their count
         self._train_rows = int(len(X) * (1 - self.validation_split))
-        self.callbacks = callbacks(ctx.profile.training, checkpoint)
+        self.callbacks = callbacks(recorder.training, path)
         start = time.perf_counter()
         super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        self.model_.load_weights(checkpoint)  # score the best epoch, not the last one
+        self.model_.load_weights(path)  # score the best epoch, not the last one
         outcome = FitOutcome.from_history(
-            dict(self.history_), ctx.profile.training, time.perf_counter() - start
+            dict(self.history_), recorder.training, time.perf_counter() - start
         )
         recorder.record(trial, fold, params, outcome)
         return self
@@ -135,8 +183,14 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, An
     folds = [train for train, _ in search.cv.split(split.x_dev, split.y_dev)]
     recorder = FitRecorder(ctx, [from_sklearn(c, STEP) for c in candidates], folds)
     search.estimator.set_params(**{f"{STEP}__recorder": recorder})
-    search.set_params(error_score="raise")
-    search.fit(split.x_dev, split.y_dev)
+    search.set_params(error_score="raise", n_jobs=ctx.workers)  # n_jobs: `--workers` processes
+    from joblib import parallel_config
+
+    from course import workers  # each joblib worker runs its setup first (no core to pin)
+
+    setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
+    with recorder.following(ctx.workers), parallel_config("loky", **setup):
+        search.fit(split.x_dev, split.y_dev)
 
     results = search.cv_results_
     for trial in range(len(candidates)):

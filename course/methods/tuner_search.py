@@ -11,16 +11,25 @@ EarlyStopping goes through `search()`. KerasTuner checkpoints each trial's best 
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras_tuner
 import numpy as np
+from keras_tuner.src.distribute import utils as dist_utils
 
+from course.config import Profile, Training
+from course.ledger import Ledger
 from course.model import FitOutcome, ModelPool, build_model, early_stopping, seed_everything
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
 
 if TYPE_CHECKING:
+    from course.progress import Task
     from course.runner import Context
 
 FOLD = 0  # one fit per trial, on the holdout split
@@ -56,22 +65,49 @@ class MLPHyperModel(keras_tuner.HyperModel):
 # --8<-- [end:hypermodel]
 
 
+@dataclasses.dataclass
+class TrialRecorder:
+    """Where a tuner's trials go: the run's ledger. Picklable, for worker processes: a worker's
+    copy opens its own connection, and only the study's own copy drives the progress bar."""
+
+    run_id: str
+    ledger_path: Path
+    seed: int
+    training: Training
+    ledger: Ledger | None = None
+    task: Task | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "ledger": None, "task": None}
+
+    def connect(self) -> Ledger:
+        if self.ledger is None:
+            self.ledger = Ledger(self.ledger_path)
+        return self.ledger
+
+
 class LedgerTunerMixin:
     """Records each finished trial in the ledger (before KerasTuner marks it complete)."""
 
-    ctx: Context
+    recorder: TrialRecorder
+
+    def pre_create_trial(self) -> None:
+        if dist_utils.has_chief_oracle():  # a worker whose chief answers IDLE asks again at
+            time.sleep(0.05)  # once: pace it, so waiting does not take a core from the others
+        super().pre_create_trial()  # type: ignore[misc]
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any):
-        ctx = self.ctx
-        recorded = ctx.ledger.fit(ctx.run.run_id, int(trial.trial_id), FOLD)
+        recorder = self.recorder
+        ledger = recorder.connect()
+        recorded = ledger.fit(recorder.run_id, int(trial.trial_id), FOLD)
         if recorded is not None:  # finished just before an interruption, before KerasTuner
-            monitor = ctx.profile.training.monitor  # marked it complete: do not train it again
+            monitor = recorder.training.monitor  # marked it complete: do not train it again
             return {monitor: recorded[monitor]}
         start = time.perf_counter()
         histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         values = trial.hyperparameters.values
         outcome = FitOutcome.from_history(
-            histories[0].history, self.ctx.profile.training, time.perf_counter() - start
+            histories[0].history, recorder.training, time.perf_counter() - start
         )
         params = {name: values.get(name) for name in NAMES}
         extra: dict[str, Any] = {}
@@ -85,10 +121,10 @@ class LedgerTunerMixin:
                 "initial_epoch": initial,
                 "resumed_from": values.get("tuner/trial_id", ""),
             }
-        ctx.ledger.record_fit(
-            ctx.run.run_id, int(trial.trial_id), FOLD, params, ctx.profile.seed, outcome, extra
-        )
-        self.task.advance(outcome.val_accuracy)
+        trial_id = int(trial.trial_id)
+        ledger.record_fit(recorder.run_id, trial_id, FOLD, params, recorder.seed, outcome, extra)
+        if recorder.task is not None:
+            recorder.task.advance(outcome.val_accuracy)
         return histories
 
 
@@ -100,8 +136,43 @@ class LedgerHyperband(LedgerTunerMixin, keras_tuner.Hyperband):
     pass
 
 
-def run_tuner(ctx: Context, tuner: keras_tuner.Tuner, planned_trials: int) -> None:
-    """Search on the holdout split, then score the best trial's best epoch once on test."""
+# (profile, the method's settings, the run's folder) -> a tuner; a module-level function of
+# the method, so worker processes can build the same tuner
+TunerFactory = Callable[[Profile, dict[str, Any], Path], keras_tuner.Tuner]
+
+
+@dataclasses.dataclass(frozen=True)
+class TunerJob:
+    """What a worker process needs to build the tuner and search (picklable)."""
+
+    factory: TunerFactory
+    profile: Profile
+    settings: dict[str, Any]
+    run_dir: Path
+    recorder: TrialRecorder
+    arrays: tuple[np.ndarray, ...]  # x_train, y_train, x_val, y_val
+
+    def tuner(self) -> keras_tuner.Tuner:
+        tuner = self.factory(self.profile, self.settings, self.run_dir)
+        tuner.hypermodel.train_rows = len(self.arrays[0])
+        tuner.recorder = self.recorder
+        return tuner
+
+    def search(self, tuner: keras_tuner.Tuner) -> None:
+        x_train, y_train, x_val, y_val = self.arrays
+        # --8<-- [start:search]
+        tuner.search(
+            x_train, y_train,
+            validation_data=(x_val, y_val),
+            callbacks=[early_stopping(self.profile.training)],  # copied into every trial
+            verbose=0,
+        )  # fmt: skip
+        # --8<-- [end:search]
+
+
+def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> None:
+    """Search on the holdout split (in worker processes with `--workers`), then score the best
+    trial's best epoch once on test."""
     from course.data import holdout_scaled
 
     profile = ctx.profile
@@ -109,22 +180,24 @@ def run_tuner(ctx: Context, tuner: keras_tuner.Tuner, planned_trials: int) -> No
         ctx.split, profile.seed, profile.validation_size
     )
     fits = ctx.ledger.fits(ctx.run.run_id)
-    tuner.hypermodel.train_rows = len(x_train)
-    tuner.ctx = ctx
-    tuner.task = ctx.progress.task(
+    task = ctx.progress.task(
         ctx.label, max(planned_trials, len(fits)), [f["val_accuracy"] for f in fits]
     )
-    # --8<-- [start:search]
-    tuner.search(
-        x_train, y_train,
-        validation_data=(x_val, y_val),
-        callbacks=[early_stopping(profile.training)],  # copied into every trial
-        verbose=0,
-    )  # fmt: skip
+    recorder = TrialRecorder(
+        ctx.run.run_id, ctx.ledger.path, profile.seed, profile.training, ctx.ledger, task
+    )
+    job = TunerJob(factory, profile, ctx.settings, ctx.run_dir, recorder,
+                   (x_train, y_train, x_val, y_val))  # fmt: skip
+    tuner = job.tuner()
+    if ctx.workers > 1:
+        search_distributed(job, tuner, ctx.workers, fits)
+    else:
+        job.search(tuner)
+    # --8<-- [start:best]
     best_trial = tuner.oracle.get_best_trials(1)[0]
     final = tuner.get_best_models(1)[0]  # the best trial's best epoch, from its checkpoint
-    # --8<-- [end:search]
-    tuner.task.finish()
+    # --8<-- [end:best]
+    task.finish()
     best_path = ctx.run_dir / "best.keras"
     final.save(best_path)
     y_pred = np.asarray(final.predict(x_test, verbose=0)).argmax(axis=1)
@@ -134,7 +207,79 @@ def run_tuner(ctx: Context, tuner: keras_tuner.Tuner, planned_trials: int) -> No
     ctx.finish(best_fit["params"], best_fit["val_accuracy"], best_path, y_pred)
 
 
-def objective(ctx: Context) -> keras_tuner.Objective:
+def search_distributed(
+    job: TunerJob, tuner: keras_tuner.Tuner, workers: int, fits: list[dict[str, Any]]
+) -> None:
+    """KerasTuner's distributed mode on this machine: this process is the chief (it serves
+    the oracle on 127.0.0.1 and trains nothing), `workers` spawned processes run the trials."""
+    import multiprocessing
+    import socket
+    import types
+    from unittest import mock
+
+    from keras_tuner.src.distribute import oracle_chief
+
+    with socket.socket() as probe:  # a free port for the oracle
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_tuner_worker, args=(job, env, i), daemon=True)
+                 for i in range(workers)]  # fmt: skip
+    for process in processes:
+        process.start()
+    seen = {(f["trial"], f["fold"]) for f in fits}
+    # The chief checks every 20 s whether the last workers are done; check often instead.
+    quick = types.SimpleNamespace(sleep=lambda seconds: time.sleep(min(seconds, 0.2)))
+    try:
+        with (
+            mock.patch.dict(os.environ, {**env, "KERASTUNER_TUNER_ID": "chief"}),
+            mock.patch.object(oracle_chief, "time", quick),
+            follow(job.recorder, seen),
+        ):
+            job.search(tuner)  # the chief: blocks until every trial is done
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"KerasTuner worker exited with code {failed[0]}")
+
+
+def _tuner_worker(job: TunerJob, env: dict[str, str], index: int) -> None:
+    """A worker process: one core, single-threaded XLA; asks the chief for trials."""
+    from course import workers
+
+    os.environ.update({**env, "KERASTUNER_TUNER_ID": f"worker{index}"})
+    workers.setup(core=index)
+    job.search(job.tuner())
+
+
+@contextmanager
+def follow(recorder: TrialRecorder, seen: set[tuple[int, int]]) -> Iterator[None]:
+    """Advance the progress bar as workers' trials reach the ledger."""
+    stop = threading.Event()
+
+    def poll() -> None:
+        ledger = Ledger(recorder.ledger_path)  # this thread's own connection
+        try:
+            while not stop.wait(0.5):
+                for fit in ledger.fits(recorder.run_id):
+                    if (fit["trial"], fit["fold"]) not in seen and recorder.task is not None:
+                        seen.add((fit["trial"], fit["fold"]))
+                        recorder.task.advance(fit["val_accuracy"])
+        finally:
+            ledger.close()
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def objective(training: Training) -> keras_tuner.Objective:
     """The tuner optimises what EarlyStopping and the checkpoints monitor."""
-    training = ctx.profile.training
     return keras_tuner.Objective(training.monitor, direction=training.mode)

@@ -1,0 +1,33 @@
+"""What every worker process does first (`--workers`): die with the study, run XLA on one
+thread (pinned to one core where that is known), and make its heavy imports quietly."""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import signal
+import sys
+import warnings
+
+# XLA on one thread, set before JAX loads, so workers share the cores instead of fighting.
+SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def setup(core: int | None = None, preload: tuple[str, ...] = ()) -> None:
+    """Prepare this worker process before it imports Keras."""
+    if sys.platform.startswith("linux"):
+        # end with the study process, even a SIGKILLed one: a rerun never races a leftover
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {SINGLE_THREAD_XLA}".strip()
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core % (os.cpu_count() or 1)})
+    from course import backend
+
+    backend.configure()
+    with backend.quiet_native_logs():  # TensorFlow's start-up lines, if a module loads it
+        for name in ("keras", *preload):
+            importlib.import_module(name)
+    backend.hide_tensorflow()
+    # as in the study process: checkpoints hold weights, not optimizer state
+    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
