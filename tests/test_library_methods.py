@@ -194,11 +194,15 @@ def test_two_workers_train_the_same_fits(slug: str, workdir: Path, quick_study: 
         assert parallel[column] == serial[column], column
 
 
-@pytest.mark.parametrize("slug", ["grid-search-cv", "kt-hyperband"])
+@pytest.mark.parametrize(
+    ("slug", "workers"), [("grid-search-cv", "1"), ("kt-hyperband", "1"), ("kt-hyperband", "2")]
+)
 def test_interrupted_method_resumes_without_repeating_a_fit(
-    slug: str, workdir: Path, quick_study: Path
+    slug: str, workers: str, workdir: Path, quick_study: Path
 ) -> None:
-    fits = kill_and_resume(workdir, "run", slug, "--profile", "quick", after_fits=3)
+    """SIGKILL mid-run (workers die with the study), rerun: no fit repeated or lost."""
+    args = ("run", slug, "--profile", "quick", "--workers", workers)
+    fits = kill_and_resume(workdir, *args, after_fits=3)
     before, after = fits["before"], fits["after"]
     assert 3 <= len(before) < len(after), "the kill must land mid-run"
     assert all(after[key] == stamp for key, stamp in before.items())  # none repeated or lost
