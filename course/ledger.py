@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,3 +226,27 @@ class Ledger:
         result["predictions"] = json.loads(result["predictions"])
         result["labels"] = None if result["labels"] is None else json.loads(result["labels"])
         return result
+
+
+@contextmanager
+def following(path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """While worker processes write fits of `run_id`, hand every fit to `on_fit` (from a
+    thread with a connection of its own; a fit may be handed over more than once)."""
+    stop = threading.Event()
+
+    def poll() -> None:
+        ledger = Ledger(path)
+        try:
+            while not stop.wait(0.5):
+                for fit in ledger.fits(run_id):
+                    on_fit(fit)
+        finally:
+            ledger.close()
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import multiprocessing
 import os
 import signal
 import sys
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 # XLA on one thread, set before JAX loads, so workers share the cores instead of fighting.
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -31,3 +34,21 @@ def setup(core: int | None = None, preload: tuple[str, ...] = ()) -> None:
     backend.hide_tensorflow()
     # as in the study process: checkpoints hold weights, not optimizer state
     warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+
+
+def start_workers(target: Callable[..., None], args: list[tuple[Any, ...]]) -> list[Any]:
+    """One spawned process per argument tuple: a fresh interpreter, no inherited JAX state."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=target, args=a, daemon=True) for a in args]
+    for process in processes:
+        process.start()
+    return processes
+
+
+def join_workers(processes: list[Any], what: str) -> None:
+    """Wait for the workers; one that failed fails the run (its finished fits stay recorded)."""
+    for process in processes:
+        process.join(timeout=10)
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"{what} worker exited with code {failed[0]}")

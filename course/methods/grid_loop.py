@@ -15,7 +15,6 @@ single process trains (a test compares them).
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_eve
 from course.paths import checkpoint
 from course.space import split_params
 from course.speed import CHECKPOINT_SUFFIX
+from course.workers import join_workers, start_workers
 
 if TYPE_CHECKING:
     from course.progress import Task
@@ -92,12 +92,8 @@ def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], core: int) -> No
 
 def fit_in_workers(job: Job, trials: list, workers: int, task: Task, ledger: Ledger) -> None:
     """Share `trials` out to `workers` processes; follow their progress through the ledger."""
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited JAX
     shares = [trials[i::workers] for i in range(workers)]
-    processes = [context.Process(target=_worker, args=(job, share, core), daemon=True)
-                 for core, share in enumerate(shares) if share]  # fmt: skip
-    for process in processes:
-        process.start()
+    processes = start_workers(_worker, [(job, s, core) for core, s in enumerate(shares) if s])
     pending = {trial for trial, _ in trials}
     try:
         while pending:
@@ -110,11 +106,7 @@ def fit_in_workers(job: Job, trials: list, workers: int, task: Task, ledger: Led
                 break
             time.sleep(0.3)
     finally:
-        for process in processes:
-            process.join(timeout=5)
-    failed = [p.exitcode for p in processes if p.exitcode != 0]
-    if failed:
-        raise RuntimeError(f"grid-loop worker exited with code {failed[0]}")
+        join_workers(processes, "grid-loop")
 
 
 def run(ctx: Context) -> None:

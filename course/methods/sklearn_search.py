@@ -14,11 +14,9 @@ weights, so scikit-learn sees the same model and computes the same CV score.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +25,7 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from course.ledger import Ledger
+from course.ledger import Ledger, following
 from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
 from course.paths import checkpoint
 from course.space import MODEL_NAMES, Params, from_sklearn
@@ -95,30 +93,9 @@ class FitRecorder:
             self.task.advance(score)
         self.done.add((trial, fold))
 
-    @contextmanager
-    def following(self, workers: int) -> Iterator[None]:
-        """While workers fit, show their fits as the ledger receives them."""
-        if workers == 1:
-            yield
-            return
-        stop = threading.Event()
-
-        def poll() -> None:
-            ledger = Ledger(self.ledger_path)  # a connection of this thread's own
-            try:
-                while not stop.wait(0.5):
-                    for fit in ledger.fits(self.run_id):
-                        self.advance(fit["trial"], fit["fold"], fit["val_accuracy"])
-            finally:
-                ledger.close()
-
-        thread = threading.Thread(target=poll, daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
+    def follow(self, fit: dict[str, Any]) -> None:
+        """A fit a worker process recorded, as the study sees it in the ledger."""
+        self.advance(fit["trial"], fit["fold"], fit["val_accuracy"])
 
 
 POOL = ModelPool()  # per process: every fit of an architecture re-uses its compiled model
@@ -189,7 +166,9 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, An
     from course import workers  # each joblib worker runs its setup first (no core to pin)
 
     setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
-    with recorder.following(ctx.workers), parallel_config("loky", **setup):
+    with parallel_config("loky", **setup), contextlib.ExitStack() as stack:
+        if ctx.workers > 1:  # show the workers' fits as the ledger receives them
+            stack.enter_context(following(recorder.ledger_path, recorder.run_id, recorder.follow))
         search.fit(split.x_dev, split.y_dev)
 
     results = search.cv_results_

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +22,10 @@ import numpy as np
 from keras_tuner.src.distribute import utils as dist_utils
 
 from course.config import Profile, Training
-from course.ledger import Ledger
+from course.ledger import Ledger, following
 from course.model import FitOutcome, ModelPool, build_model, early_stopping, seed_everything
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
+from course.workers import join_workers, start_workers
 
 if TYPE_CHECKING:
     from course.progress import Task
@@ -212,7 +211,6 @@ def search_distributed(
 ) -> None:
     """KerasTuner's distributed mode on this machine: this process is the chief (it serves
     the oracle on 127.0.0.1 and trains nothing), `workers` spawned processes run the trials."""
-    import multiprocessing
     import socket
     import types
     from unittest import mock
@@ -223,27 +221,25 @@ def search_distributed(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_tuner_worker, args=(job, env, i), daemon=True)
-                 for i in range(workers)]  # fmt: skip
-    for process in processes:
-        process.start()
+    processes = start_workers(_tuner_worker, [(job, env, i) for i in range(workers)])
     seen = {(f["trial"], f["fold"]) for f in fits}
+
+    def follow(fit: dict[str, Any]) -> None:  # advance the bar as workers' trials land
+        if (fit["trial"], fit["fold"]) not in seen and job.recorder.task is not None:
+            seen.add((fit["trial"], fit["fold"]))
+            job.recorder.task.advance(fit["val_accuracy"])
+
     # The chief checks every 20 s whether the last workers are done; check often instead.
     quick = types.SimpleNamespace(sleep=lambda seconds: time.sleep(min(seconds, 0.2)))
     try:
         with (
             mock.patch.dict(os.environ, {**env, "KERASTUNER_TUNER_ID": "chief"}),
             mock.patch.object(oracle_chief, "time", quick),
-            follow(job.recorder, seen),
+            following(job.recorder.ledger_path, job.recorder.run_id, follow),
         ):
             job.search(tuner)  # the chief: blocks until every trial is done
     finally:
-        for process in processes:
-            process.join(timeout=10)
-    failed = [p.exitcode for p in processes if p.exitcode != 0]
-    if failed:
-        raise RuntimeError(f"KerasTuner worker exited with code {failed[0]}")
+        join_workers(processes, "KerasTuner")
 
 
 def _tuner_worker(job: TunerJob, env: dict[str, str], index: int) -> None:
@@ -253,31 +249,6 @@ def _tuner_worker(job: TunerJob, env: dict[str, str], index: int) -> None:
     os.environ.update({**env, "KERASTUNER_TUNER_ID": f"worker{index}"})
     workers.setup(core=index)
     job.search(job.tuner())
-
-
-@contextmanager
-def follow(recorder: TrialRecorder, seen: set[tuple[int, int]]) -> Iterator[None]:
-    """Advance the progress bar as workers' trials reach the ledger."""
-    stop = threading.Event()
-
-    def poll() -> None:
-        ledger = Ledger(recorder.ledger_path)  # this thread's own connection
-        try:
-            while not stop.wait(0.5):
-                for fit in ledger.fits(recorder.run_id):
-                    if (fit["trial"], fit["fold"]) not in seen and recorder.task is not None:
-                        seen.add((fit["trial"], fit["fold"]))
-                        recorder.task.advance(fit["val_accuracy"])
-        finally:
-            ledger.close()
-
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def objective(training: Training) -> keras_tuner.Objective:
