@@ -59,8 +59,8 @@ WorkersOpt = Annotated[
     typer.Option(
         min=1,
         max=64,
-        help="Worker processes for the grid loop (one core each) and the scikit-learn "
-        "searches (n_jobs) (default: $COURSE_WORKERS, else 1).",
+        help="Worker processes: the grid loop's (one core each), the scikit-learn searches' "
+        "n_jobs, KerasTuner's distributed workers (default: $COURSE_WORKERS, else 1).",
     ),
 ]
 FreshOpt = Annotated[

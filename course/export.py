@@ -11,6 +11,7 @@ import platform
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -203,8 +204,6 @@ _LABELS: dict[tuple[str, int], list[int]] = {}
 def repeats(ledger: Ledger, profile: Profile) -> list[dict[str, Any]]:
     """Each method's result under every seed of the profile's repeats (the first is the
     profile's own seed): what mean and standard deviation across seeds are computed from."""
-    from dataclasses import replace
-
     rows = []
     for seed in profile.seeds:
         for run in latest_runs(ledger, replace(profile, seed=seed)):

@@ -238,8 +238,11 @@ def following(path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None])
         ledger = Ledger(path)
         try:
             while not stop.wait(0.5):
-                for fit in ledger.fits(run_id):
-                    on_fit(fit)
+                rows = ledger.db.execute(  # scores only: a full fit decodes its history
+                    "SELECT trial, fold, val_accuracy FROM fits WHERE run_id = ?", (run_id,)
+                ).fetchall()
+                for row in rows:
+                    on_fit(dict(row))
         finally:
             ledger.close()
 

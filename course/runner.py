@@ -85,7 +85,8 @@ class Context:
 
 
 def speed_settings(workers: int) -> dict[str, object]:
-    """course/speed.py's settings this study runs with (recorded, not hashed: same results)."""
+    """course/speed.py's settings this study runs with, `--workers` included (recorded, not
+    hashed: they do not change results)."""
     return {**settings(), "workers": workers}
 
 

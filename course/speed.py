@@ -33,8 +33,8 @@ CHECKPOINT_SUFFIX = {"weights": ".weights.h5", "model": ".keras"}[
 # shapes it has compiled before; results are the same programs, so they do not change.
 # An empty value turns it off.
 JAX_CACHE = os.environ.get("COURSE_JAX_CACHE", str(Path.home() / ".cache" / "hpo-course" / "jax"))
-# Worker processes (`--workers`): the grid loop's, each pinned to one core, and the
-# scikit-learn searches' n_jobs. Each runs XLA on one thread (course/workers.py).
+# Worker processes (`--workers`): the grid loop's, the scikit-learn searches' n_jobs and
+# KerasTuner's distributed workers. Each runs XLA on one thread (course/workers.py).
 WORKERS = int(_setting("COURSE_WORKERS", "1", tuple(str(n) for n in range(1, 65))))
 # --8<-- [end:defaults]
 

@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # XLA on one thread, set before JAX loads, so workers share the cores instead of fighting.
@@ -36,19 +37,29 @@ def setup(core: int | None = None, preload: tuple[str, ...] = ()) -> None:
     warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
 
 
-def start_workers(target: Callable[..., None], args: list[tuple[Any, ...]]) -> list[Any]:
-    """One spawned process per argument tuple: a fresh interpreter, no inherited JAX state."""
+@contextmanager
+def running(target: Callable[..., None], args: list[tuple[Any, ...]], what: str) -> Iterator[list]:
+    """One spawned process per argument tuple (a fresh interpreter: no inherited JAX state),
+    for the duration of the block. If the block fails, the workers are ended; otherwise it
+    waits for them, and a worker that failed fails the run (its finished fits stay recorded)."""
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=target, args=a, daemon=True) for a in args]
     for process in processes:
         process.start()
-    return processes
-
-
-def join_workers(processes: list[Any], what: str) -> None:
-    """Wait for the workers; one that failed fails the run (its finished fits stay recorded)."""
+    try:
+        yield processes
+    except BaseException:
+        for process in processes:
+            process.terminate()
+            process.join()
+        raise
     for process in processes:
-        process.join(timeout=10)
-    failed = [p.exitcode for p in processes if p.exitcode != 0]
-    if failed:
-        raise RuntimeError(f"{what} worker exited with code {failed[0]}")
+        process.join()
+    codes = [p.exitcode for p in processes if p.exitcode != 0]
+    if codes:
+        raise RuntimeError(f"{what} worker exited with code {codes[0]}")
+
+
+def failed(processes: list[Any]) -> bool:
+    """Whether a worker ended with an error (a chief waiting for it would wait forever)."""
+    return any(p.exitcode not in (None, 0) for p in processes)

@@ -29,7 +29,7 @@ from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_eve
 from course.paths import checkpoint
 from course.space import split_params
 from course.speed import CHECKPOINT_SUFFIX
-from course.workers import join_workers, start_workers
+from course.workers import running
 
 if TYPE_CHECKING:
     from course.progress import Task
@@ -93,9 +93,9 @@ def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], core: int) -> No
 def fit_in_workers(job: Job, trials: list, workers: int, task: Task, ledger: Ledger) -> None:
     """Share `trials` out to `workers` processes; follow their progress through the ledger."""
     shares = [trials[i::workers] for i in range(workers)]
-    processes = start_workers(_worker, [(job, s, core) for core, s in enumerate(shares) if s])
+    args = [(job, share, core) for core, share in enumerate(shares) if share]
     pending = {trial for trial, _ in trials}
-    try:
+    with running(_worker, args, "grid-loop") as processes:
         while pending:
             alive = any(p.is_alive() for p in processes)  # before reading: no fit is missed
             for fit in ledger.fits(job.run_id):
@@ -105,8 +105,6 @@ def fit_in_workers(job: Job, trials: list, workers: int, task: Task, ledger: Led
             if not alive:
                 break
             time.sleep(0.3)
-    finally:
-        join_workers(processes, "grid-loop")
 
 
 def run(ctx: Context) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,12 +70,16 @@ class FitRecorder:
             ctx.label, total, [f["val_accuracy"] for f in fits]
         )
         self.ledger: Ledger | None = ctx.ledger
+        self.lock = threading.Lock()  # the refit (this thread) and the ledger poll both advance
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FitRecorder:
         return self
 
     def __getstate__(self) -> dict[str, Any]:  # into a worker: no connection, no display
-        return {**self.__dict__, "ledger": None, "task": None}
+        return {**self.__dict__, "ledger": None, "task": None, "lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, lock=threading.Lock())
 
     def locate(self, params: Params, y: np.ndarray) -> tuple[int, int]:
         return self.candidates.index(params), self.fold_of[_fingerprint(y)]
@@ -89,9 +94,10 @@ class FitRecorder:
         self.advance(trial, fold, outcome.val_accuracy)
 
     def advance(self, trial: int, fold: int, score: float) -> None:
-        if (trial, fold) not in self.done and self.task is not None:
-            self.task.advance(score)
-        self.done.add((trial, fold))
+        with self.lock:
+            if (trial, fold) not in self.done and self.task is not None:
+                self.task.advance(score)
+            self.done.add((trial, fold))
 
     def follow(self, fit: dict[str, Any]) -> None:
         """A fit a worker process recorded, as the study sees it in the ledger."""
@@ -154,6 +160,12 @@ def pipeline(ctx: Context) -> Pipeline:
     # --8<-- [end:pipeline]
 
 
+def _end_joblib_workers() -> None:
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
 def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, Any]]) -> None:
     """Fit `search` on the development set, add CV scores to the ledger, score the refit model."""
     split = ctx.split
@@ -169,6 +181,7 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, An
     with parallel_config("loky", **setup), contextlib.ExitStack() as stack:
         if ctx.workers > 1:  # show the workers' fits as the ledger receives them
             stack.enter_context(following(recorder.ledger_path, recorder.run_id, recorder.follow))
+            stack.callback(_end_joblib_workers)  # not idle for minutes beside the next method
         search.fit(split.x_dev, split.y_dev)
 
     results = search.cv_results_

@@ -25,7 +25,7 @@ from course.config import Profile, Training
 from course.ledger import Ledger, following
 from course.model import FitOutcome, ModelPool, build_model, early_stopping, seed_everything
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
-from course.workers import join_workers, start_workers
+from course.workers import failed, running
 
 if TYPE_CHECKING:
     from course.progress import Task
@@ -221,7 +221,6 @@ def search_distributed(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
-    processes = start_workers(_tuner_worker, [(job, env, i) for i in range(workers)])
     seen = {(f["trial"], f["fold"]) for f in fits}
 
     def follow(fit: dict[str, Any]) -> None:  # advance the bar as workers' trials land
@@ -229,17 +228,27 @@ def search_distributed(
             seen.add((fit["trial"], fit["fold"]))
             job.recorder.task.advance(fit["val_accuracy"])
 
-    # The chief checks every 20 s whether the last workers are done; check often instead.
-    quick = types.SimpleNamespace(sleep=lambda seconds: time.sleep(min(seconds, 0.2)))
-    try:
+    args = [(job, env, i) for i in range(workers)]
+    with running(_tuner_worker, args, "KerasTuner") as processes:
+        gone_since: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            """The chief's wait: every 0.2 s, not 20 s, and never for a worker that is gone
+            (a trial it left unfinished would keep the chief waiting forever)."""
+            time.sleep(min(seconds, 0.2))
+            if failed(processes):
+                raise RuntimeError("a KerasTuner worker failed; rerun to resume")
+            if not any(p.is_alive() for p in processes):
+                gone_since.append(time.monotonic())
+                if gone_since[-1] - gone_since[0] > 5:
+                    raise RuntimeError("KerasTuner's workers ended before the search did")
+
         with (
             mock.patch.dict(os.environ, {**env, "KERASTUNER_TUNER_ID": "chief"}),
-            mock.patch.object(oracle_chief, "time", quick),
+            mock.patch.object(oracle_chief, "time", types.SimpleNamespace(sleep=sleep)),
             following(job.recorder.ledger_path, job.recorder.run_id, follow),
         ):
             job.search(tuner)  # the chief: blocks until every trial is done
-    finally:
-        join_workers(processes, "KerasTuner")
 
 
 def _tuner_worker(job: TunerJob, env: dict[str, str], index: int) -> None:

@@ -9,28 +9,33 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from course.errors import CourseError
 from course.methods.kt_hyperband import plan
 from course.report.evidence import Evidence
 from course.stats import holm, mcnemar, paired_seeds, spearman
 
-ALPHA = 0.05  # a difference counts when its (adjusted) p-value is below this
+ALPHA = 0.05  # a verdict's difference counts below this p; the matrix also marks Holm-adjusted
 MIN_SEEDS = 3  # repeats needed before verdicts use them instead of one seed's test rows
 
 
 def paired(ev: Evidence) -> pd.DataFrame:
     """Every two searches' final models on the same test rows: McNemar's exact test, with
     Holm's adjustment over all pairs. One row per pair (a before b in results order)."""
-    preds = ev.predictions
+    columns = ["a", "b", "difference", "a_only", "b_only", "p_value", "p_holm"]
     labels = list(ev.searches["method"])
-    y = preds[preds["method"] == labels[0]].sort_values("row")["label"].to_numpy()
-    predicted = {m: preds[preds["method"] == m].sort_values("row")["predicted"].to_numpy()
-                 for m in labels}  # fmt: skip
+    if not labels:
+        return pd.DataFrame(columns=columns)
+    rows_of = {m: ev.predictions[ev.predictions["method"] == m].sort_values("row") for m in labels}
+    y = rows_of[labels[0]]["label"].to_numpy()
+    if any(not np.array_equal(r["label"].to_numpy(), y) for r in rows_of.values()):
+        raise CourseError("predictions.csv: the runs were not scored on the same test rows")
+    predicted = {m: r["predicted"].to_numpy() for m, r in rows_of.items()}
     rows = []
     for a, b in itertools.combinations(labels, 2):
         test = mcnemar(y, predicted[a], predicted[b])
         rows.append({"a": a, "b": b, "difference": test.difference, "a_only": test.a_only,
                      "b_only": test.b_only, "p_value": test.p_value})  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["a", "b", "difference", "a_only", "b_only", "p_value"])
+    frame = pd.DataFrame(rows, columns=columns[:-1])
     frame["p_holm"] = holm(list(frame["p_value"])) if rows else []
     return frame
 
@@ -54,19 +59,17 @@ def repeat_summary(ev: Evidence) -> pd.DataFrame:
 
 def compare(ev: Evidence, a: str, b: str) -> tuple[int, str]:
     """Whether run `a` beats run `b` beyond noise: +1 (a better), -1 (b better) or 0 (cannot
-    tell), with the evidence in words. Uses the repeats (paired t-test across seeds) when the
-    study has at least MIN_SEEDS of them, else McNemar's test on the one seed's test rows."""
-    reps = ev.repeats
-    if reps["seed"].nunique() >= MIN_SEEDS:
-        wide = reps.pivot_table(index="seed", columns="method", values="test_accuracy")
-        if {a, b} <= set(wide.columns):
-            both = wide[[a, b]].dropna()
-            p = paired_seeds(both[a].to_numpy(), both[b].to_numpy())
-            diff = float((both[a] - both[b]).mean())
-            words = (f"`{a}` {both[a].mean():.3f} ± {both[a].std():.3f} vs `{b}` "
-                     f"{both[b].mean():.3f} ± {both[b].std():.3f} over {len(both)} seeds "
-                     f"(paired t-test p = {p:.3f})")  # fmt: skip
-            return (int(np.sign(diff)) if p < ALPHA else 0), words
+    tell), with the evidence in words. Uses the repeats (paired t-test across seeds) when both
+    runs have at least MIN_SEEDS seeds in common, else McNemar's test on one seed's test rows."""
+    wide = ev.repeats.pivot_table(index="seed", columns="method", values="test_accuracy")
+    both = wide[[a, b]].dropna() if {a, b} <= set(wide.columns) else wide.iloc[:0]
+    if len(both) >= MIN_SEEDS:
+        p = paired_seeds(both[a].to_numpy(), both[b].to_numpy())
+        diff = float((both[a] - both[b]).mean())
+        words = (f"`{a}` {both[a].mean():.3f} ± {both[a].std():.3f} vs `{b}` "
+                 f"{both[b].mean():.3f} ± {both[b].std():.3f} over {len(both)} seeds "
+                 f"(paired t-test p = {p:.3f})")  # fmt: skip
+        return (int(np.sign(diff)) if p < ALPHA else 0), words
     row = paired(ev)
     hit = row[((row["a"] == a) & (row["b"] == b)) | ((row["a"] == b) & (row["b"] == a))].iloc[0]
     diff = hit["difference"] if hit["a"] == a else -hit["difference"]
@@ -84,7 +87,7 @@ def _interval(ev: Evidence, label: str) -> str:
 
 def anytime(ev: Evidence, method: str) -> pd.DataFrame:
     """Best-so-far selection score after each configuration, against the seconds and epochs
-    trained so far (folds and refits included)."""
+    trained so far (every fold included; the final refit comes after the search)."""
     scores = ev.selection_trials(method)
     return pd.DataFrame({
         "seconds": scores["seconds"].cumsum(),
@@ -144,7 +147,7 @@ def hyperband_plan(ev: Evidence, method: str = "kt-hyperband") -> pd.DataFrame:
         trials=("trials", "sum"), epochs=("epochs", "first"), epochs_trained=("epochs_trained",
                                                                                "sum")
     ).reset_index()  # fmt: skip
-    ran = ev.trials[ev.trials["method"] == method]
+    ran = ev.trials[ev.trials["method"] == method]  # `method`: a label of kt-hyperband
     counts = ran.groupby(["bracket", "round"]).agg(
         ran=("trial", "size"), trained=("epochs_run", "sum")
     )

@@ -203,6 +203,8 @@ def benchmark(ev: Evidence) -> str:
 def paired(ev: Evidence) -> str:
     """Every pair of searches, smallest p-value first, inside a collapsible block."""
     pairs = analysis.paired(ev).sort_values("p_value", kind="stable")
+    if pairs.empty:
+        return "*Paired comparisons need at least two searches: run `course run-all`.*\n"
     raw = int((pairs["p_value"] < analysis.ALPHA).sum())
     held = int((pairs["p_holm"] < analysis.ALPHA).sum())
     rows = [
