@@ -128,15 +128,22 @@ def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
     clean = ev.searches[ev.searches["protocol"] == "clean"]
     if clean.empty:
         return "No clean-protocol search has finished yet: run `course run-all`.\n"
-    top = clean.loc[clean["test_accuracy"].idxmax()]
-    tied = [m for m in clean["method"]
-            if m != top["method"] and analysis.compare(ev, top["method"], m)[0] == 0]  # fmt: skip
+    means = analysis.repeat_summary(ev).set_index("method")["test_mean"]
+    seeds = ev.repeats["seed"].nunique()
+    if seeds >= analysis.MIN_SEEDS and set(clean["method"]) <= set(means.index):
+        best = means[list(clean["method"])].idxmax()  # by the mean over the repeats
+        row = analysis.repeat_summary(ev).set_index("method").loc[best]
+        top_words = f"`{best}`'s {row['test_mean']:.3f} ± {row['test_sd']:.3f} over {seeds} seeds"
+    else:
+        best = clean.loc[clean["test_accuracy"].idxmax(), "method"]
+        top_words = f"`{best}`'s {interval(ev.result(best))}"
+    tied = [m for m in clean["method"] if m != best and analysis.compare(ev, best, m)[0] == 0]
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
     return (
         f"The latest `{ev.provenance['profile']}` study ran {len(ev.searches)} searches "
         f"{'and the CV study ' if len(ev.searches) < len(ev.results) else ''}in "
-        f"{len(ev.trials)} fits. The highest test accuracy is `{top['method']}`'s "
-        f"{interval(top)}; {len(tied)} of the other {len(clean) - 1} searches cannot be told "
+        f"{len(ev.trials)} fits. The highest test accuracy is {top_words}; "
+        f"{len(tied)} of the other {len(clean) - 1} searches cannot be told "
         f"apart from it ({_rule(ev)}). Of the seed notebook's five conclusions: "
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + ".\n"
