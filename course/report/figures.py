@@ -373,10 +373,11 @@ def all_figures(ev: Evidence) -> dict[str, Figure]:
     figures = {
         "dataset-classes": lambda: dataset_classes(ev),
         "dataset-features": lambda: dataset_features(ev),
-        "scoreboard": lambda: scoreboard(ev),
-        "anytime": lambda: anytime(ev),
-        "optimism": lambda: optimism(ev),
     }
+    if not ev.searches.empty:  # a study of the CV study alone has no search to plot
+        figures["scoreboard"] = lambda: scoreboard(ev)
+        figures["anytime"] = lambda: anytime(ev)
+        figures["optimism"] = lambda: optimism(ev)
     if len(ev.searches) > 1:
         figures["paired"] = lambda: paired(ev)
     if ev.methods("cv-study"):
