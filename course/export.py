@@ -121,6 +121,7 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
             f"run `course run-all --profile {profile.name}` first"
         )
     trials, results, curves, predictions = [], [], [], []
+    labels: dict[int, list[int]] = {}  # per seed, for ledgers from before results kept labels
     extra_columns: list[str] = []
     for run in runs:
         fits = ledger.fits(run.run_id)
@@ -148,7 +149,9 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
                      "fold": fit["fold"], "epoch": epoch, "metric": metric, "value": value}
                     for epoch, value in enumerate(values, start=1)
                 ]  # fmt: skip
-        y_test = result["labels"] or _test_labels(run, profile)
+        if result["labels"] is None and run.seed not in labels:
+            labels[run.seed] = _test_labels(run, profile)
+        y_test = result["labels"] or labels[run.seed]
         predictions += [
             {"method": run.method, "run_id": run.run_id, "row": row, "label": int(label),
              "predicted": predicted}
@@ -192,13 +195,7 @@ def _test_labels(run: Run, profile: Profile) -> list[int]:
     a ledger from before results kept them (this path imports scikit-learn)."""
     from course.data import split
 
-    key = (run.data_path, run.seed)
-    if key not in _LABELS:
-        _LABELS[key] = split(load(Path(run.data_path)), run.seed, profile.test_size).y_test.tolist()
-    return _LABELS[key]
-
-
-_LABELS: dict[tuple[str, int], list[int]] = {}
+    return split(load(Path(run.data_path)), run.seed, profile.test_size).y_test.tolist()
 
 
 def repeats(ledger: Ledger, profile: Profile) -> list[dict[str, Any]]:

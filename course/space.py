@@ -7,6 +7,7 @@ each hyperparameter; this module validates them and translates them for the grid
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,15 @@ class Space:
     def tuned(self) -> tuple[str, ...]:
         """Hyperparameters with more than one candidate (the others are fixed)."""
         return tuple(name for name, c in self.values.items() if len(c) > 1)
+
+    def grid(self) -> list[Params]:
+        """Every configuration, in a fixed order: a configuration's trial number is its index."""
+        values = self.values
+        # --8<-- [start:grid]
+        return [
+            dict(zip(values, combo, strict=True)) for combo in itertools.product(*values.values())
+        ]
+        # --8<-- [end:grid]
 
     def param_grid(self, step: str = "") -> dict[str, list[Any]]:
         """scikit-learn's `param_grid` / `param_distributions` (lists are sampled uniformly)."""

@@ -40,7 +40,7 @@ WORKERS = int(_setting("COURSE_WORKERS", "1", tuple(str(n) for n in range(1, 65)
 
 
 def settings() -> dict[str, object]:
-    """The settings in force, as provenance records them beside each run."""
+    """The settings in force, as provenance records them beside each run (the runner adds
+    the study's `--workers`)."""
     return {"reuse_models": REUSE_MODELS, "steps_per_execution": STEPS_PER_EXECUTION,
-            "checkpoint": CHECKPOINT_SUFFIX, "jax_cache": bool(JAX_CACHE),
-            "workers": WORKERS}  # fmt: skip
+            "checkpoint": CHECKPOINT_SUFFIX, "jax_cache": bool(JAX_CACHE)}  # fmt: skip

@@ -67,10 +67,11 @@ def _probabilities(model: Any, x: np.ndarray) -> np.ndarray:
 
 def run(ctx: Context) -> None:
     profile, ledger, run_id, split = ctx.profile, ctx.ledger, ctx.run.run_id, ctx.split
-    space = profile.space.values
-    grid = [dict(zip(space, values, strict=True)) for values in itertools.product(*space.values())]
+    grid = profile.space.grid()
     parts = folds(ctx)
     scalers = [scaler(split.x_dev[learn]) for learn, _, _ in parts]  # learned rows' statistics
+    # (development rows, test rows) scaled for each fold, once
+    scaled = [(s.transform(split.x_dev), s.transform(split.x_test)) for s in scalers]
     done = {(f["trial"], f["fold"]): f for f in ledger.fits(run_id)}
     task = ctx.progress.task(
         ctx.label, len(grid) * len(parts), [f["val_accuracy"] for f in done.values()]
@@ -82,8 +83,7 @@ def run(ctx: Context) -> None:
         if (trial, fold) in done:
             continue
         model_params, fit_params = split_params(params)
-        scale = scalers[fold].transform
-        x, y = scale(split.x_dev), split.y_dev
+        (x, x_test), y = scaled[fold], split.y_dev
         path = ctx.checkpoint(trial, fold)
         seed_everything(profile.seed)
         model = pool.model(len(learn), **model_params)
@@ -101,7 +101,7 @@ def run(ctx: Context) -> None:
         model.load_weights(path)  # the best epoch, as every method scores it
         extra = {
             "cv_fold_score": _accuracy(model, x[held], y[held]),
-            "test_accuracy": _accuracy(model, scale(split.x_test), split.y_test),
+            "test_accuracy": _accuracy(model, x_test, split.y_test),
             "train_rows": len(learn),
         }
         ledger.record_fit(run_id, trial, fold, params, profile.seed, outcome, extra)
@@ -117,6 +117,6 @@ def run(ctx: Context) -> None:
     for fold in range(len(parts)):  # the pick's fold models, averaged
         model = build_model(**split_params(grid[best])[0])
         model.load_weights(ctx.checkpoint(best, fold))
-        probabilities.append(_probabilities(model, scalers[fold].transform(split.x_test)))
+        probabilities.append(_probabilities(model, scaled[fold][1]))
     y_pred = np.mean(probabilities, axis=0).argmax(axis=1)
     ctx.finish(grid[best], scores[best], ctx.run_dir, y_pred)

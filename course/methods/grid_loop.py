@@ -14,7 +14,6 @@ single process trains (a test compares them).
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +111,9 @@ def run(ctx: Context) -> None:
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
         ctx.split, profile.seed, profile.validation_size, ctx.protocol
     )
-    space = profile.space.values
     done = {fit["trial"]: fit["val_accuracy"] for fit in ledger.fits(run_id)}
     task = ctx.progress.task(ctx.label, profile.space.size, list(done.values()))
-    # --8<-- [start:grid]
-    grid = [dict(zip(space, values, strict=True)) for values in itertools.product(*space.values())]
-    # --8<-- [end:grid]
+    grid = profile.space.grid()  # every combination of the candidate values
     todo = [(trial, params) for trial, params in enumerate(grid) if trial not in done]
     job = Job(profile, run_id, ledger.path, ctx.run_dir, (x_train, y_train, x_val, y_val))
     if ctx.workers > 1 and len(todo) > 1:
