@@ -27,13 +27,29 @@ def configure() -> str:
             chosen = FALLBACK_BACKEND
         os.environ["KERAS_BACKEND"] = chosen
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    from course.speed import JAX_CACHE
+    from course.speed import JAX_CACHE, XLA_EMITTERS
 
     if os.environ["KERAS_BACKEND"] == "jax" and JAX_CACHE:  # JAX reads these when it loads
         os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", JAX_CACHE)
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    if os.environ["KERAS_BACKEND"] == "jax" and XLA_EMITTERS == "legacy" and _knows_emitters():
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_cpu_use_fusion_emitters" not in flags:  # a flag the user set wins
+            os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_use_fusion_emitters=false".strip()
     return os.environ["KERAS_BACKEND"]
+
+
+def _knows_emitters() -> bool:
+    """Whether the installed jaxlib has XLA's fusion-emitter flag: XLA stops the process on an
+    unknown flag, so it is only set on the versions it was measured with (0.10 on)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(part) for part in version("jaxlib").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return False
+    return (major, minor) >= (0, 10)
 
 
 def hide_tensorflow() -> None:

@@ -42,3 +42,28 @@ def test_a_reused_model_trains_exactly_like_a_fresh_one(arrays: tuple) -> None:
 
     assert (again is first) == (keras.backend.backend() == "jax")  # re-used on JAX
     assert _fit(again, arrays, batch_size=32) == fresh  # every epoch, every metric
+
+
+@pytest.mark.slow
+def test_validating_in_one_batch_keeps_every_decision(arrays: tuple) -> None:
+    """speed.VALIDATION_BATCH_SIZE: one batch of validation rows instead of training-sized
+    batches counts the same correct rows (what EarlyStopping and the checkpoint read), and
+    averages the same losses up to float rounding."""
+    from course.speed import VALIDATION_BATCH_SIZE
+
+    space = config.load("quick").space.values
+    params, _ = split_params({name: values[0] for name, values in space.items()})
+    x_train, y_train, x_val, y_val = arrays
+    histories = []
+    for validation_batch_size in (None, VALIDATION_BATCH_SIZE or len(x_val)):
+        seed_everything(42)
+        history = build_model(**params).fit(
+            x_train, y_train, validation_data=(x_val, y_val), epochs=6, batch_size=48,
+            validation_batch_size=validation_batch_size, verbose=0,
+        )  # fmt: skip
+        histories.append(history.history)
+    batched, whole = histories
+    assert len(x_val) % 48 != 0  # batches of 48 leave a short last batch: a real difference
+    assert whole["val_accuracy"] == batched["val_accuracy"]
+    assert whole["loss"] == batched["loss"]  # training itself is untouched
+    assert whole["val_loss"] == pytest.approx(batched["val_loss"], rel=1e-5)

@@ -24,6 +24,7 @@ import numpy as np
 from course.data import scaler
 from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
 from course.space import split_params
+from course.speed import VALIDATION_BATCH_SIZE
 
 if TYPE_CHECKING:
     from course.runner import Context
@@ -91,6 +92,7 @@ def run(ctx: Context) -> None:
         history = model.fit(
             x[learn], y[learn],
             validation_data=(x[stop], y[stop]),
+            validation_batch_size=VALIDATION_BATCH_SIZE,
             callbacks=callbacks(profile.training, path),
             verbose=0,
             **fit_params,

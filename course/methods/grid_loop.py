@@ -27,7 +27,7 @@ from course.ledger import Ledger
 from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
 from course.paths import checkpoint
 from course.space import split_params
-from course.speed import CHECKPOINT_SUFFIX
+from course.speed import CHECKPOINT_SUFFIX, VALIDATION_BATCH_SIZE
 from course.workers import running
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def fit_trials(job: Job, trials: list[tuple[int, dict[str, Any]]], task: Task | 
             history = model.fit(
                 x_train, y_train,
                 validation_data=(x_val, y_val),
+                validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
                 callbacks=callbacks(profile.training, job.checkpoint(trial)),
                 verbose=0,
                 **fit_params,

@@ -30,6 +30,7 @@ from course.ledger import Ledger, following
 from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
 from course.paths import checkpoint
 from course.space import MODEL_NAMES, Params, from_sklearn
+from course.speed import VALIDATION_BATCH_SIZE
 
 if TYPE_CHECKING:
     from sklearn.model_selection._search import BaseSearchCV
@@ -154,6 +155,7 @@ def pipeline(ctx: Context) -> Pipeline:
     classifier = LedgerClassifier(
         model=build_model,  # the one builder; `model__units` etc. are routed to it
         validation_split=ctx.profile.validation_size,  # EarlyStopping's data, inside the fold
+        validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
         verbose=0,
     )
     return Pipeline([("scale", StandardScaler()), (STEP, classifier)])

@@ -25,6 +25,7 @@ from course.config import Profile, Training
 from course.ledger import Ledger, following
 from course.model import FitOutcome, ModelPool, build_model, early_stopping, seed_everything
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
+from course.speed import VALIDATION_BATCH_SIZE
 from course.workers import failed, running
 
 if TYPE_CHECKING:
@@ -163,6 +164,7 @@ class TunerJob:
         tuner.search(
             x_train, y_train,
             validation_data=(x_val, y_val),
+            validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
             callbacks=[early_stopping(self.profile.training)],  # copied into every trial
             verbose=0,
         )  # fmt: skip
