@@ -72,3 +72,25 @@ def test_hand_written_pages_type_no_result_numbers() -> None:
         if typed.search(line) and "--8<--" not in line
     ]
     assert offenders == []
+
+
+def test_benchmark_compares_medians_with_the_same_run_of_the_seed_setup() -> None:
+    """A first run is compared with the seed setup's first run, a rerun with its rerun, each
+    by the median of the rounds (one slow round does not move it)."""
+    import pandas as pd
+
+    from course.report import tables
+
+    wall = {("seed-style", "first"): [60, 61, 59], ("seed-style", "rerun"): [50, 50, 52],
+            ("defaults", "first"): [20, 21, 19], ("defaults", "rerun"): [8, 100, 8]}  # fmt: skip
+    bench = pd.DataFrame(
+        [{"repeat": i, "setup": setup, "run": run, "description": setup, "wall_seconds": w,
+          "search_seconds": w / 2, "fits_per_minute": 1.0, "ms_per_epoch": 1.0,
+          "best_val_accuracy": 0.5, "cpus": 2}
+         for (setup, run), walls in wall.items() for i, w in enumerate(walls)]
+    )  # fmt: skip
+    text = tables.benchmark(bench)
+    defaults = next(line for line in text.splitlines() if line.startswith("| `defaults`"))
+    cells = [cell.strip() for cell in defaults.strip("|").split("|")]
+    assert cells[2:6] == ["20.0 (10.0)", "3.0x (3.0x)", "8.0 (4.0)", "6.2x (6.2x)"]
+    assert "median of 3 repeats" in text
