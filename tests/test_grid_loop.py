@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -154,11 +155,27 @@ def test_tensorflow_backend_works_too(workdir: Path) -> None:
     assert int(result["n_fits"]) == config.load("quick").space.size
 
 
+def _fits(folder: Path) -> list[list[str]]:
+    """Every fit of a run as trials.csv records it, timing aside."""
+    fits = ["trial", "fold", "seed", *NAMES, "epochs_run", "best_epoch", "val_accuracy",
+            "val_loss"]  # fmt: skip
+    return [[r[c] for c in fits] for r in read_csv(folder / "docs/generated/data/trials.csv")]
+
+
 def test_two_workers_train_the_same_fits(quick_grid_loop: Path, workdir: Path) -> None:
     proc = run_course("run", "grid-loop", "--profile", "quick", "--workers", "2", cwd=workdir)
     assert proc.returncode == 0, proc.stderr
-    fits = ["trial", "fold", "seed", *NAMES, "epochs_run", "best_epoch", "val_accuracy",
-            "val_loss"]  # fmt: skip
-    parallel = read_csv(workdir / "docs/generated/data/trials.csv")
-    single = read_csv(quick_grid_loop / "docs/generated/data/trials.csv")
-    assert [[r[c] for c in fits] for r in parallel] == [[r[c] for c in fits] for r in single]
+    assert _fits(workdir) == _fits(quick_grid_loop)
+
+
+def test_legacy_xla_emitters_train_the_same_fits(quick_grid_loop: Path, workdir: Path) -> None:
+    """The default legacy emitters (course/speed.py) only compile faster: XLA's own default
+    emitters train every fit to the same bits."""
+    from course import backend
+
+    if os.environ.get("KERAS_BACKEND", "jax") != "jax" or not backend._knows_emitters():
+        pytest.skip("the emitter flag is set only on JAX, on the jaxlib versions it knows")
+    env = {"COURSE_XLA_EMITTERS": "fusion"}
+    proc = run_course("run", "grid-loop", "--profile", "quick", cwd=workdir, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert _fits(workdir) == _fits(quick_grid_loop)
