@@ -62,7 +62,7 @@ SETUPS: dict[str, tuple[str, dict[str, str]]] = {
     "workers-2": ("The defaults, with two worker processes of one core each",
                   _env("jax", "1", "weights", "all", "16", "legacy", "2")),
 }  # fmt: skip
-COLUMNS = ["setup", "run", "description", "backend", "reuse_models", "checkpoint",
+COLUMNS = ["repeat", "setup", "run", "description", "backend", "reuse_models", "checkpoint",
            "validation_batch", "steps_per_execution", "xla_emitters", "workers", "wall_seconds",
            "search_seconds", "fit_seconds", "fits_per_minute", "ms_per_epoch", "epochs",
            "best_val_accuracy", "test_accuracy", "cpus"]  # fmt: skip
@@ -143,7 +143,7 @@ def main() -> None:
                     rows.append({"repeat": repeat, **measure(name, run, cache)})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["repeat", *COLUMNS], lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     import pandas as pd
