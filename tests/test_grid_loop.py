@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -162,20 +161,15 @@ def _fits(folder: Path) -> list[list[str]]:
     return [[r[c] for c in fits] for r in read_csv(folder / "docs/generated/data/trials.csv")]
 
 
-def test_two_workers_train_the_same_fits(quick_grid_loop: Path, workdir: Path) -> None:
-    proc = run_course("run", "grid-loop", "--profile", "quick", "--workers", "2", cwd=workdir)
-    assert proc.returncode == 0, proc.stderr
-    assert _fits(workdir) == _fits(quick_grid_loop)
-
-
-def test_legacy_xla_emitters_train_the_same_fits(quick_grid_loop: Path, workdir: Path) -> None:
-    """The default legacy emitters (course/speed.py) only compile faster: XLA's own default
-    emitters train every fit to the same bits."""
-    from course import backend
-
-    if os.environ.get("KERAS_BACKEND", "jax") != "jax" or not backend._knows_emitters():
-        pytest.skip("the emitter flag is set only on JAX, on the jaxlib versions it knows")
-    env = {"COURSE_XLA_EMITTERS": "fusion"}
-    proc = run_course("run", "grid-loop", "--profile", "quick", cwd=workdir, env=env)
+def test_two_workers_and_xla_default_emitters_train_the_same_fits(
+    quick_grid_loop: Path, workdir: Path
+) -> None:
+    """Speed options change no fit: two worker processes, compiling with XLA's default emitters
+    instead of the legacy ones the package asks for (course/speed.py), train every fit of one
+    process with the defaults to the same bits."""
+    args = ["run", "grid-loop", "--profile", "quick", "--workers", "2"]
+    # XLA_FLAGS cleared: this test process may carry the legacy flag from configuring Keras
+    env = {"COURSE_XLA_EMITTERS": "fusion", "XLA_FLAGS": ""}
+    proc = run_course(*args, cwd=workdir, env=env)
     assert proc.returncode == 0, proc.stderr
     assert _fits(workdir) == _fits(quick_grid_loop)
