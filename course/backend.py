@@ -6,10 +6,12 @@ JAX is the default because it trained this MLP 2-3x faster than TensorFlow on a 
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 DEFAULT_BACKEND = "jax"
@@ -50,6 +52,19 @@ def _knows_emitters() -> bool:
     except (PackageNotFoundError, ValueError):
         return False
     return (major, minor) >= (0, 10)
+
+
+def load(preload: Iterable[str] = ()) -> str:
+    """Configure the backend, then import Keras (and `preload`) with TensorFlow's start-up
+    lines hidden; return the backend. The study process and every worker start this way."""
+    chosen = configure()
+    with quiet_native_logs():  # TensorFlow, if anything loads it, loads here
+        for name in ("keras", *preload):
+            importlib.import_module(name)
+    hide_tensorflow()
+    # Checkpoints hold weights, not optimizer state; Keras warns about that on every reload.
+    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+    return chosen
 
 
 def hide_tensorflow() -> None:

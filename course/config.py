@@ -207,8 +207,8 @@ def _folds(raw: list[Any], minimum: int, where: str) -> list[int]:
 
 def parse(raw: Mapping[str, Any], name: str) -> Profile:
     """Validate a parsed TOML document into a `Profile`."""
-    top = {"description", "seed", "repeats", "test_size", "validation_size", "space", "training"}
-    top.add("methods")
+    top = {"description", "seed", "repeats", "test_size", "validation_size", "space",
+           "training", "methods"}  # fmt: skip
     _check_keys(raw, top, "")
     seed = _check_seed(_get(raw, "seed", int, KEYS["seed"][0], ""), "seed")
     repeats = _get(raw, "repeats", int, KEYS["repeats"][0], "")

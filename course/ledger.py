@@ -12,12 +12,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from course.model import FitOutcome
+
+if TYPE_CHECKING:
+    from course.config import Training
+    from course.progress import Task
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -237,7 +241,9 @@ def following(path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None])
     def poll() -> None:
         ledger = Ledger(path)
         try:
-            while not stop.wait(0.5):
+            stopped = False
+            while not stopped:  # one last read after the block: no fit is left out
+                stopped = stop.wait(0.5)
                 rows = ledger.db.execute(  # scores only: a full fit decodes its history
                     "SELECT trial, fold, val_accuracy FROM fits WHERE run_id = ?", (run_id,)
                 ).fetchall()
@@ -253,3 +259,51 @@ def following(path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None])
     finally:
         stop.set()
         thread.join()
+
+
+class Recorder:
+    """Where one run's fits go, from the study process or a worker process.
+
+    Picklable, for workers: a worker's copy opens its own connection (SQLite in WAL mode) and
+    leaves the progress bar to the study, which advances it once per fit, whether the fit is
+    its own or one it follows in the ledger (`following`).
+    """
+
+    def __init__(self, run_id: str, ledger_path: Path, seed: int, training: Training,
+                 ledger: Ledger | None = None, task: Task | None = None,
+                 done: set[tuple[int, int]] | None = None) -> None:  # fmt: skip
+        self.run_id, self.ledger_path = run_id, ledger_path
+        self.seed, self.training = seed, training  # what every fit of the run is trained with
+        self.ledger, self.task = ledger, task
+        self.done = done or set()  # (trial, fold) already on the progress bar
+        self.lock = threading.Lock()  # the study's own fits and the ledger poll both advance
+
+    def __getstate__(self) -> dict[str, Any]:  # into a worker: no connection, no display
+        return {**self.__dict__, "ledger": None, "task": None, "lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, lock=threading.Lock())
+
+    def connect(self) -> Ledger:
+        if self.ledger is None:
+            self.ledger = Ledger(self.ledger_path)
+        return self.ledger
+
+    def record(self, trial: int, fold: int, params: dict[str, Any], outcome: FitOutcome,
+               extra: dict[str, Any] | None = None) -> None:  # fmt: skip
+        self.connect().record_fit(self.run_id, trial, fold, params, self.seed, outcome, extra)
+        self.advance(trial, fold, outcome.val_accuracy)
+
+    def advance(self, trial: int, fold: int, score: float) -> None:
+        with self.lock:
+            if (trial, fold) not in self.done and self.task is not None:
+                self.task.advance(score)
+            self.done.add((trial, fold))
+
+    def follow(self, fit: dict[str, Any]) -> None:
+        """A fit a worker process recorded, as the study sees it in the ledger."""
+        self.advance(fit["trial"], fit["fold"], fit["val_accuracy"])
+
+    def following(self) -> AbstractContextManager[None]:
+        """Advance the bar with the workers' fits while the block runs."""
+        return following(self.ledger_path, self.run_id, self.follow)

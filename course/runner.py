@@ -12,7 +12,6 @@ import shlex
 import shutil
 import sys
 import time
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -121,15 +120,9 @@ def run_study(
     """Run each (slug, protocol) of `plan` in order, once per seed of the profile's repeats
     (all of the first seed before the next); finished fits are never repeated."""
     units = expand(plan, profile)
-    # Checkpoints hold weights, not optimizer state; Keras warns about that on every reload.
-    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
     frame, data_path = load_dataset(data)
     data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    keras_backend = backend.configure()
-    with backend.quiet_native_logs():  # TensorFlow, if anything loads it, loads here
-        for name in ("keras", *{name for u in units for name in METHODS[u.slug].preload}):
-            importlib.import_module(name)
-    backend.hide_tensorflow()
+    keras_backend = backend.load({name for u in units for name in METHODS[u.slug].preload})
     command = shlex.join(["course", *sys.argv[1:]])
     ledger = Ledger(LEDGER_FILE)
     runs = []

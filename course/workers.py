@@ -4,12 +4,10 @@ thread (pinned to one core where that is known), and make its heavy imports quie
 from __future__ import annotations
 
 import ctypes
-import importlib
 import multiprocessing
 import os
 import signal
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,13 +26,7 @@ def setup(core: int | None = None, preload: tuple[str, ...] = ()) -> None:
         os.sched_setaffinity(0, {core % (os.cpu_count() or 1)})
     from course import backend
 
-    backend.configure()
-    with backend.quiet_native_logs():  # TensorFlow's start-up lines, if a module loads it
-        for name in ("keras", *preload):
-            importlib.import_module(name)
-    backend.hide_tensorflow()
-    # as in the study process: checkpoints hold weights, not optimizer state
-    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+    backend.load(preload)  # as the study process does
 
 
 @contextmanager

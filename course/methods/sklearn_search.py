@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from course.ledger import Ledger, following
+from course.ledger import Recorder
 from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
 from course.paths import checkpoint
 from course.space import MODEL_NAMES, Params, from_sklearn
@@ -35,7 +34,6 @@ from course.speed import VALIDATION_BATCH_SIZE
 if TYPE_CHECKING:
     from sklearn.model_selection._search import BaseSearchCV
 
-    from course.progress import Task
     from course.runner import Context
 
 STEP = "clf"  # the classifier's step name in the pipeline: parameters are `clf__...`
@@ -48,61 +46,33 @@ def _fingerprint(y: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest()
 
 
-class FitRecorder:
+class FitRecorder(Recorder):
     """Tells each fit which trial and fold it is, and records it in the ledger.
 
     scikit-learn clones the classifier (deep-copying its parameters) for every fit; all clones
     must share this one recorder, so copying returns the recorder itself. With `n_jobs > 1`
-    the recorder is pickled into worker processes: a copy carries what a fit needs and opens
-    its own ledger connection, and the study follows the workers' fits through the ledger.
+    the recorder is pickled into worker processes (see `Recorder`).
     """
 
     def __init__(self, ctx: Context, candidates: list[Params], folds: list[np.ndarray]) -> None:
-        self.run_id, self.ledger_path, self.run_dir = ctx.run.run_id, ctx.ledger.path, ctx.run_dir
-        self.seed, self.training = ctx.profile.seed, ctx.profile.training
-        self.candidates = candidates
+        fits = ctx.ledger.fits(ctx.run.run_id)
+        total = len(candidates) * len(folds) + 1
+        task = ctx.progress.task(ctx.label, total, [f["val_accuracy"] for f in fits])
+        super().__init__(ctx.run.run_id, ctx.ledger.path, ctx.profile.seed, ctx.profile.training,
+                         ctx.ledger, task, {(f["trial"], f["fold"]) for f in fits})  # fmt: skip
+        self.run_dir, self.candidates = ctx.run_dir, candidates
         y_dev = ctx.split.y_dev
         self.fold_of = {_fingerprint(y_dev[train]): k for k, train in enumerate(folds)}
         self.fold_of[_fingerprint(y_dev)] = REFIT
-        fits = ctx.ledger.fits(self.run_id)
-        self.done = {(f["trial"], f["fold"]) for f in fits}
-        total = len(candidates) * len(folds) + 1
-        self.task: Task | None = ctx.progress.task(
-            ctx.label, total, [f["val_accuracy"] for f in fits]
-        )
-        self.ledger: Ledger | None = ctx.ledger
-        self.lock = threading.Lock()  # the refit (this thread) and the ledger poll both advance
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FitRecorder:
         return self
-
-    def __getstate__(self) -> dict[str, Any]:  # into a worker: no connection, no display
-        return {**self.__dict__, "ledger": None, "task": None, "lock": None}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, lock=threading.Lock())
 
     def locate(self, params: Params, y: np.ndarray) -> tuple[int, int]:
         return self.candidates.index(params), self.fold_of[_fingerprint(y)]
 
     def checkpoint(self, trial: int, fold: int) -> Path:
         return checkpoint(self.run_dir, trial, fold, WEIGHTS)
-
-    def record(self, trial: int, fold: int, params: Params, outcome: FitOutcome) -> None:
-        if self.ledger is None:  # a worker process: its own connection (SQLite in WAL mode)
-            self.ledger = Ledger(self.ledger_path)
-        self.ledger.record_fit(self.run_id, trial, fold, params, self.seed, outcome)
-        self.advance(trial, fold, outcome.val_accuracy)
-
-    def advance(self, trial: int, fold: int, score: float) -> None:
-        with self.lock:
-            if (trial, fold) not in self.done and self.task is not None:
-                self.task.advance(score)
-            self.done.add((trial, fold))
-
-    def follow(self, fit: dict[str, Any]) -> None:
-        """A fit a worker process recorded, as the study sees it in the ledger."""
-        self.advance(fit["trial"], fit["fold"], fit["val_accuracy"])
 
 
 POOL = ModelPool()  # per process: every fit of an architecture re-uses its compiled model
@@ -182,7 +152,7 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, An
     setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
     with parallel_config("loky", **setup), contextlib.ExitStack() as stack:
         if ctx.workers > 1:  # show the workers' fits as the ledger receives them
-            stack.enter_context(following(recorder.ledger_path, recorder.run_id, recorder.follow))
+            stack.enter_context(recorder.following())
             stack.callback(_end_joblib_workers)  # not idle for minutes beside the next method
         search.fit(split.x_dev, split.y_dev)
 

@@ -22,14 +22,13 @@ import numpy as np
 from keras_tuner.src.distribute import utils as dist_utils
 
 from course.config import Profile, Training
-from course.ledger import Ledger, following
+from course.ledger import Recorder
 from course.model import FitOutcome, ModelPool, build_model, early_stopping, seed_everything
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
 from course.speed import VALIDATION_BATCH_SIZE
 from course.workers import failed, running
 
 if TYPE_CHECKING:
-    from course.progress import Task
     from course.runner import Context
 
 FOLD = 0  # one fit per trial, on the holdout split
@@ -65,31 +64,10 @@ class MLPHyperModel(keras_tuner.HyperModel):
 # --8<-- [end:hypermodel]
 
 
-@dataclasses.dataclass
-class TrialRecorder:
-    """Where a tuner's trials go: the run's ledger. Picklable, for worker processes: a worker's
-    copy opens its own connection, and only the study's own copy drives the progress bar."""
-
-    run_id: str
-    ledger_path: Path
-    seed: int
-    training: Training
-    ledger: Ledger | None = None
-    task: Task | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "ledger": None, "task": None}
-
-    def connect(self) -> Ledger:
-        if self.ledger is None:
-            self.ledger = Ledger(self.ledger_path)
-        return self.ledger
-
-
 class LedgerTunerMixin:
     """Records each finished trial in the ledger (before KerasTuner marks it complete)."""
 
-    recorder: TrialRecorder
+    recorder: Recorder
 
     def pre_create_trial(self) -> None:
         if dist_utils.has_chief_oracle():  # a worker whose chief answers IDLE asks again at
@@ -98,8 +76,7 @@ class LedgerTunerMixin:
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any):
         recorder = self.recorder
-        ledger = recorder.connect()
-        recorded = ledger.fit(recorder.run_id, int(trial.trial_id), FOLD)
+        recorded = recorder.connect().fit(recorder.run_id, int(trial.trial_id), FOLD)
         if recorded is not None:  # finished just before an interruption, before KerasTuner
             monitor = recorder.training.monitor  # marked it complete: do not train it again
             return {monitor: recorded[monitor]}
@@ -121,10 +98,7 @@ class LedgerTunerMixin:
                 "initial_epoch": initial,
                 "resumed_from": values.get("tuner/trial_id", ""),
             }
-        trial_id = int(trial.trial_id)
-        ledger.record_fit(recorder.run_id, trial_id, FOLD, params, recorder.seed, outcome, extra)
-        if recorder.task is not None:
-            recorder.task.advance(outcome.val_accuracy)
+        recorder.record(int(trial.trial_id), FOLD, params, outcome, extra)
         return histories
 
 
@@ -149,7 +123,7 @@ class TunerJob:
     profile: Profile
     settings: dict[str, Any]
     run_dir: Path
-    recorder: TrialRecorder
+    recorder: Recorder
     arrays: tuple[np.ndarray, ...]  # x_train, y_train, x_val, y_val
 
     def tuner(self) -> keras_tuner.Tuner:
@@ -184,14 +158,13 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> None:
     task = ctx.progress.task(
         ctx.label, max(planned_trials, len(fits)), [f["val_accuracy"] for f in fits]
     )
-    recorder = TrialRecorder(
-        ctx.run.run_id, ctx.ledger.path, profile.seed, profile.training, ctx.ledger, task
-    )
+    recorder = Recorder(ctx.run.run_id, ctx.ledger.path, profile.seed, profile.training,
+                        ctx.ledger, task, {(f["trial"], f["fold"]) for f in fits})  # fmt: skip
     job = TunerJob(factory, profile, ctx.settings, ctx.run_dir, recorder,
                    (x_train, y_train, x_val, y_val))  # fmt: skip
     tuner = job.tuner()
     if ctx.workers > 1:
-        search_distributed(job, tuner, ctx.workers, fits)
+        search_distributed(job, tuner, ctx.workers)
     else:
         job.search(tuner)
     # --8<-- [start:best]
@@ -208,9 +181,7 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> None:
     ctx.finish(best_fit["params"], best_fit["val_accuracy"], best_path, y_pred)
 
 
-def search_distributed(
-    job: TunerJob, tuner: keras_tuner.Tuner, workers: int, fits: list[dict[str, Any]]
-) -> None:
+def search_distributed(job: TunerJob, tuner: keras_tuner.Tuner, workers: int) -> None:
     """KerasTuner's distributed mode on this machine: this process is the chief (it serves
     the oracle on 127.0.0.1 and trains nothing), `workers` spawned processes run the trials."""
     import socket
@@ -223,13 +194,6 @@ def search_distributed(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
-    seen = {(f["trial"], f["fold"]) for f in fits}
-
-    def follow(fit: dict[str, Any]) -> None:  # advance the bar as workers' trials land
-        if (fit["trial"], fit["fold"]) not in seen and job.recorder.task is not None:
-            seen.add((fit["trial"], fit["fold"]))
-            job.recorder.task.advance(fit["val_accuracy"])
-
     args = [(job, env, i) for i in range(workers)]
     with running(_tuner_worker, args, "KerasTuner") as processes:
         gone_since: list[float] = []
@@ -248,7 +212,7 @@ def search_distributed(
         with (
             mock.patch.dict(os.environ, {**env, "KERASTUNER_TUNER_ID": "chief"}),
             mock.patch.object(oracle_chief, "time", types.SimpleNamespace(sleep=sleep)),
-            following(job.recorder.ledger_path, job.recorder.run_id, follow),
+            job.recorder.following(),  # the bar advances as workers' trials land
         ):
             job.search(tuner)  # the chief: blocks until every trial is done
 
