@@ -25,11 +25,7 @@ def paired(ev: Evidence) -> pd.DataFrame:
     labels = list(ev.searches["method"])
     if not labels:
         return pd.DataFrame(columns=columns)
-    rows_of = {m: ev.predictions[ev.predictions["method"] == m].sort_values("row") for m in labels}
-    y = rows_of[labels[0]]["label"].to_numpy()
-    if any(not np.array_equal(r["label"].to_numpy(), y) for r in rows_of.values()):
-        raise CourseError("predictions.csv: the runs were not scored on the same test rows")
-    predicted = {m: r["predicted"].to_numpy() for m, r in rows_of.items()}
+    y, predicted = _test_rows(ev, labels)
     rows = []
     for a, b in itertools.combinations(labels, 2):
         test = mcnemar(y, predicted[a], predicted[b])
@@ -38,6 +34,15 @@ def paired(ev: Evidence) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns[:-1])
     frame["p_holm"] = holm(list(frame["p_value"])) if rows else []
     return frame
+
+
+def _test_rows(ev: Evidence, labels: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The test labels and each run's predictions for them, checked to be the same rows."""
+    rows_of = {m: ev.predictions[ev.predictions["method"] == m].sort_values("row") for m in labels}
+    y = rows_of[labels[0]]["label"].to_numpy()
+    if any(not np.array_equal(r["label"].to_numpy(), y) for r in rows_of.values()):
+        raise CourseError("predictions.csv: the runs were not scored on the same test rows")
+    return y, {m: r["predicted"].to_numpy() for m, r in rows_of.items()}
 
 
 def repeat_summary(ev: Evidence) -> pd.DataFrame:
@@ -70,10 +75,9 @@ def compare(ev: Evidence, a: str, b: str) -> tuple[int, str]:
                  f"{both[b].mean():.3f} ± {both[b].std():.3f} over {len(both)} seeds "
                  f"(paired t-test p = {p:.3f})")  # fmt: skip
         return (int(np.sign(diff)) if p < ALPHA else 0), words
-    row = paired(ev)
-    hit = row[((row["a"] == a) & (row["b"] == b)) | ((row["a"] == b) & (row["b"] == a))].iloc[0]
-    diff = hit["difference"] if hit["a"] == a else -hit["difference"]
-    p = hit["p_value"]
+    y, predicted = _test_rows(ev, [a, b])
+    test = mcnemar(y, predicted[a], predicted[b])
+    diff, p = test.difference, test.p_value
     words = (f"`{a}` {_interval(ev, a)} vs `{b}` {_interval(ev, b)}; on the same test rows "
              f"McNemar p = {p:.3f}")  # fmt: skip
     return (int(np.sign(diff)) if p < ALPHA else 0), words
