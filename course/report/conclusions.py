@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from course.report import analysis
-from course.report.evidence import Evidence
+from course.report.evidence import Evidence, variant_of
 
 SUPPORTED, NOT_SUPPORTED, TOO_CLOSE, NOT_RUN = (
     "supported",
@@ -47,7 +47,7 @@ def _cv_study(ev: Evidence, *schemes: str) -> str:
     rows = summary[summary["scheme"].isin([f"cv-study[{s}]" for s in schemes])]
     if rows.empty:
         return ""
-    parts = [f"{r['scheme'][9:-1]}: models learn from {r['learn_share']:.0%} of rows, mean "
+    parts = [f"{variant_of(r['scheme'])}: models learn from {r['learn_share']:.0%} of rows, mean "
              f"test accuracy {r['test_mean']:.3f}, rank correlation with test {r['spearman']:+.2f}"
              for _, r in rows.iterrows()]  # fmt: skip
     return " CV study, same configurations (" + "; ".join(parts) + ")."

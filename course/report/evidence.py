@@ -18,6 +18,11 @@ def slug_of(label: str) -> str:
     return label.split("[", 1)[0]
 
 
+def variant_of(label: str) -> str:
+    """`cv-study[cv5]` -> `cv5` (the bracketed variant of a run label)."""
+    return label.split("[", 1)[1].rstrip("]")
+
+
 @dataclass(frozen=True)
 class Evidence:
     results: pd.DataFrame

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from course.paths import write_atomic
 from course.report import analysis
-from course.report.evidence import Evidence
+from course.report.evidence import Evidence, variant_of
 from course.space import NAMES
 
 STYLE = {
@@ -333,7 +333,7 @@ def cv_study(ev: Evidence) -> Figure:
     for ax, (i, row) in zip(axes[0], summary.iterrows(), strict=True):
         points = configs[configs["scheme"] == row["scheme"]]
         ax.scatter(points["score"], points["test"], s=16, color=PALETTE[i % 10], alpha=0.8)
-        ax.set_title(f"{row['scheme'][9:-1]}: Spearman {row['spearman']:+.2f}")
+        ax.set_title(f"{variant_of(row['scheme'])}: Spearman {row['spearman']:+.2f}")
         ax.set_xlabel("scheme's score of the configuration")
     axes[0][0].set_ylabel("mean test accuracy of its models")
     fig.suptitle("Does the validation scheme rank configurations the way the test set does?")

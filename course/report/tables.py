@@ -128,11 +128,12 @@ def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
     clean = ev.searches[ev.searches["protocol"] == "clean"]
     if clean.empty:
         return "No clean-protocol search has finished yet: run `course run-all`.\n"
-    means = analysis.repeat_summary(ev).set_index("method")["test_mean"]
+    repeated = analysis.repeat_summary(ev).set_index("method")
+    means = repeated["test_mean"]
     seeds = ev.repeats["seed"].nunique()
     if seeds >= analysis.MIN_SEEDS and set(clean["method"]) <= set(means.index):
         best = means[list(clean["method"])].idxmax()  # by the mean over the repeats
-        row = analysis.repeat_summary(ev).set_index("method").loc[best]
+        row = repeated.loc[best]
         top_words = f"`{best}`'s {row['test_mean']:.3f} ± {row['test_sd']:.3f} over {seeds} seeds"
     else:
         best = clean.loc[clean["test_accuracy"].idxmax(), "method"]
