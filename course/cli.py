@@ -14,8 +14,15 @@ from typing import Annotated
 import typer
 
 from course.errors import CourseError
-from course.methods import METHODS
-from course.plan import PROTOCOLS
+
+try:  # the registered methods name the `run` argument's choices
+    from course.plan import PROTOCOLS
+    from course.registry import methods as registered
+
+    METHODS = registered()
+except CourseError as exc:  # a broken method package, a bad setting: one line, as for any input
+    print(f"course: error: {exc}", file=sys.stderr)
+    sys.exit(2)
 
 app = typer.Typer(
     help="Hyperparameter optimisation of a Keras MLP, five ways, with a generated report site.",
@@ -103,15 +110,35 @@ def data_fetch(
 def _profile(
     profile: str | None, config: Path | None, seed: int | None, repeats: int | None = None
 ):
-    from course import config as cfg
+    from course.registry import load_profile
 
-    return cfg.load(profile, config).with_seed(seed, repeats)
+    return load_profile(profile, config).with_seed(seed, repeats)
 
 
 def _workers(workers: int | None) -> int:
     from course.speed import WORKERS
 
     return workers or WORKERS
+
+
+def _study(plan: list[tuple[str, str]], prof, data: Path | None, fresh: bool,
+           workers: int | None) -> None:  # fmt: skip
+    """Train, then export (after every run, so an interrupted study keeps what finished), then
+    report, then say what each run found."""
+    from course.export import export
+    from course.runner import run_study
+
+    runs = run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers),
+                     after_run=lambda ledger: export(ledger, prof))  # fmt: skip
+    _report()
+    _summary(runs)
+
+
+def _report() -> list[Path]:
+    from course import reference
+    from course.report.render import render
+
+    return reference.write(typer.main.get_command(app)) + render()
 
 
 def _summary(runs: list) -> None:
@@ -151,11 +178,8 @@ def run(
     workers: WorkersOpt = None,
 ) -> None:
     """Run one method; rerunning the same command resumes where it stopped."""
-    from course.runner import run_study
-
     prof = _profile(profile, config, seed, repeats)
-    plan = [(method.value, protocol.value)]
-    _summary(run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers)))
+    _study([(method.value, protocol.value)], prof, data, fresh, workers)
 
 
 @app.command("run-all")
@@ -178,7 +202,6 @@ def run_all(
     Interrupt at any time: rerunning the same command repeats no finished fit.
     """
     from course.plan import full_plan
-    from course.runner import run_study
 
     prof = _profile(profile, config, seed, repeats)
     wanted = {m.value for m in only} if only else set(METHODS)
@@ -187,7 +210,7 @@ def run_all(
     ]
     if not chosen:
         raise CourseError("--only and --skip leave no method to run")
-    _summary(run_study(full_plan(chosen), prof, data=data, fresh=fresh, workers=_workers(workers)))
+    _study(full_plan(chosen), prof, data, fresh, workers)
 
 
 @app.command("hyperband-plan")
@@ -205,7 +228,7 @@ def hyperband_plan(
     config: ConfigOpt = None,
 ) -> None:
     """Print Hyperband's schedule (brackets, rounds, trials, epochs) as KerasTuner plays it."""
-    from course.methods.kt_hyperband import schedule_table
+    from course.hyperband import schedule_table
 
     settings = _profile(profile, config, None).methods["kt-hyperband"]
     typer.echo(
@@ -244,9 +267,8 @@ def export_cmd(
 def report() -> None:
     """Draw the figures and tables of docs/generated/ from the exported data (trains nothing)."""
     from course.paths import GENERATED_DIR
-    from course.report.render import render
 
-    written = render()
+    written = _report()
     typer.echo(f"rendered {len(written)} files under {GENERATED_DIR}/")
 
 

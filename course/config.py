@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -45,21 +45,26 @@ KEYS: dict[str, tuple[Any, str]] = {
     "training.patience": (5, "Epochs without improvement before EarlyStopping ends a fit."),
 }
 
-# Settings each method accepts under `[methods.<slug>]`: type, default, smallest allowed value.
-METHOD_SETTINGS: dict[str, dict[str, tuple[type, Any, int]]] = {
-    "grid-loop": {},
-    "grid-search-cv": {"cv": (int, 5, 2)},
-    "randomized-search-cv": {"variants": (list, [{"cv": 5, "n_iter": 10}], 1)},
-    "kt-random-search": {"max_trials": (int, 10, 1)},
-    "kt-hyperband": {
-        "max_epochs": (int, 30, 2),
-        "factor": (int, 3, 2),
-        "hyperband_iterations": (int, 1, 1),
-    },
-    "cv-study": {"folds": (list, [3, 5], 2)},  # k of each k-fold scheme beside the holdout
-}
-# Each RandomizedSearchCV variant is a table of these positive integers (smallest value).
-VARIANT_KEYS = {"cv": 2, "n_iter": 1}
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of a method's `[methods.<slug>]` table, as the method declares it.
+
+    `check`, when given, validates (and may normalise) a value of the right type; it raises a
+    `CourseError` naming `where`, the key's dotted name.
+    """
+
+    key: str
+    kind: type
+    default: Any
+    meaning: str
+    minimum: int | None = None  # the smallest allowed value of an int
+    check: Callable[[Any, str], Any] | None = None
+    rule: str = ""  # what `check` allows, in words, for the profile-format reference
+
+    @property
+    def described(self) -> str:
+        return self.rule or ("" if self.minimum is None else f"≥ {self.minimum}")
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,11 @@ def builtin_profiles() -> list[str]:
     )
 
 
-def load(name: str | None = None, path: Path | None = None) -> Profile:
-    """Load a built-in profile by name, or an instructor's TOML file by path."""
+def load(
+    methods: Mapping[str, Sequence[Setting]], name: str | None = None, path: Path | None = None
+) -> Profile:
+    """Load a built-in profile by name, or an instructor's TOML file by path (`methods`: as
+    for `parse`; `course.registry.load_profile` passes the registered methods')."""
     if name is not None and path is not None:
         raise CourseError("give either --profile or --config, not both")
     if path is not None:
@@ -148,7 +156,7 @@ def load(name: str | None = None, path: Path | None = None) -> Profile:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"{path or label}: invalid TOML: {exc}") from None
-    return parse(raw, label)
+    return parse(raw, label, methods)
 
 
 def _check_seed(seed: int, where: str) -> int:
@@ -158,7 +166,10 @@ def _check_seed(seed: int, where: str) -> int:
     return seed
 
 
-def _get(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any, where: str):
+def get_value(
+    raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any, where: str
+) -> Any:
+    """`raw[key]` (or `default`) if it has type `kind` (a bool is no int); else one line."""
     value = raw.get(key, default)
     if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
@@ -166,7 +177,8 @@ def _get(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], defaul
     return value
 
 
-def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """One line naming the first key of `raw` that is not `allowed`."""
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise CourseError(
@@ -174,94 +186,74 @@ def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
         )
 
 
-def _variants(raw: list[Any], where: str) -> list[dict[str, int]]:
-    """Validate a list of `{cv = K, n_iter = N}` tables."""
-    if not raw:
-        raise CourseError(f"{where}: empty list; give at least one {{cv, n_iter}} table")
-    variants = []
-    for index, item in enumerate(raw):
-        here = f"{where}[{index}]."
-        if not isinstance(item, dict):
-            raise CourseError(f"{where}[{index}]: expected a table like {{cv = 5, n_iter = 10}}")
-        _check_keys(item, set(VARIANT_KEYS), here)
-        variant = {}
-        for key, minimum in VARIANT_KEYS.items():
-            if key not in item:
-                raise CourseError(f"{here}{key}: missing")
-            value = _get(item, key, int, None, here)
-            if value < minimum:
-                raise CourseError(f"{here}{key}: {value} must be at least {minimum}")
-            variant[key] = value
-        variants.append(variant)
-    return variants
+def settings(section: Mapping[str, Any], schema: Sequence[Setting], where: str) -> dict[str, Any]:
+    """Validate one method's `[methods.<slug>]` table against its schema, defaults filled in."""
+    check_keys(section, {s.key for s in schema}, where)
+    values = {}
+    for setting in schema:
+        value = get_value(section, setting.key, setting.kind, setting.default, where)
+        if setting.minimum is not None and value < setting.minimum:
+            raise CourseError(f"{where}{setting.key}: {value} must be at least {setting.minimum}")
+        if setting.check is not None:
+            value = setting.check(value, f"{where}{setting.key}")
+        values[setting.key] = value
+    return values
 
 
-def _folds(raw: list[Any], minimum: int, where: str) -> list[int]:
-    """Validate a list of distinct fold counts, each at least `minimum`."""
-    if any(isinstance(k, bool) or not isinstance(k, int) or k < minimum for k in raw):
-        raise CourseError(f"{where}: {raw}; expected whole numbers of at least {minimum}")
-    if len(set(raw)) != len(raw):
-        raise CourseError(f"{where}: {raw} lists a fold count twice")
-    return sorted(raw)
-
-
-def parse(raw: Mapping[str, Any], name: str) -> Profile:
-    """Validate a parsed TOML document into a `Profile`."""
+def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Setting]]) -> Profile:
+    """Validate a parsed TOML document into a `Profile`; `methods` holds each registered
+    method's settings schema, by slug, and gets that method's `[methods.<slug>]` table."""
     top = {"description", "seed", "repeats", "test_size", "validation_size", "space",
            "training", "methods"}  # fmt: skip
-    _check_keys(raw, top, "")
-    seed = _check_seed(_get(raw, "seed", int, KEYS["seed"][0], ""), "seed")
-    repeats = _get(raw, "repeats", int, KEYS["repeats"][0], "")
+    check_keys(raw, top, "")
+    seed = _check_seed(get_value(raw, "seed", int, KEYS["seed"][0], ""), "seed")
+    repeats = get_value(raw, "repeats", int, KEYS["repeats"][0], "")
     if repeats < 1:
         raise CourseError(f"repeats: {repeats} must be at least 1")
     _check_seed(seed + repeats - 1, "seed + repeats - 1")
-    test_size = _get(raw, "test_size", (int, float), KEYS["test_size"][0], "")
-    validation_size = _get(raw, "validation_size", (int, float), KEYS["validation_size"][0], "")
+    test_size = get_value(raw, "test_size", (int, float), KEYS["test_size"][0], "")
+    validation_size = get_value(
+        raw, "validation_size", (int, float), KEYS["validation_size"][0], ""
+    )
     for key, value in (("test_size", test_size), ("validation_size", validation_size)):
         if not 0 < value < 1:
             raise CourseError(f"{key}: {value} must be a fraction between 0 and 1")
 
-    space_raw = _get(raw, "space", dict, None, "") if "space" in raw else None
+    space_raw = get_value(raw, "space", dict, None, "") if "space" in raw else None
     if space_raw is None:
         raise CourseError("space: missing; the profile must list the search space")
     space = Space.from_mapping(space_raw)
 
-    training_raw = _get(raw, "training", dict, {}, "")
-    _check_keys(training_raw, {"monitor", "patience"}, "training.")
-    monitor = _get(training_raw, "monitor", str, Training.monitor, "training.")
+    training_raw = get_value(raw, "training", dict, {}, "")
+    check_keys(training_raw, {"monitor", "patience"}, "training.")
+    monitor = get_value(training_raw, "monitor", str, Training.monitor, "training.")
     if monitor not in MONITORS:
         raise CourseError(f"training.monitor: {monitor!r}; expected one of {', '.join(MONITORS)}")
-    patience = _get(training_raw, "patience", int, Training.patience, "training.")
+    patience = get_value(training_raw, "patience", int, Training.patience, "training.")
     if patience < 0:
         raise CourseError(f"training.patience: {patience} must not be negative")
 
-    methods_raw = _get(raw, "methods", dict, {}, "")
-    _check_keys(methods_raw, set(METHOD_SETTINGS), "methods.")
-    methods: dict[str, dict[str, Any]] = {}
-    for slug, schema in METHOD_SETTINGS.items():
-        section = _get(methods_raw, slug, dict, {}, "methods.")
-        where = f"methods.{slug}."
-        _check_keys(section, set(schema), where)
-        settings = {}
-        for key, (kind, default, minimum) in schema.items():
-            value = _get(section, key, kind, default, where)
-            if kind is int and value < minimum:
-                raise CourseError(f"{where}{key}: {value} must be at least {minimum}")
-            if key == "variants":
-                value = _variants(value, f"{where}{key}")
-            if key == "folds":
-                value = _folds(value, minimum, f"{where}{key}")
-            settings[key] = value
-        methods[slug] = settings
+    methods_raw = get_value(raw, "methods", dict, {}, "")
+    unknown = sorted(set(methods_raw) - set(methods))
+    if unknown:
+        raise CourseError(
+            f"methods.{unknown[0]}: unknown key; no method has that slug (`course methods`)"
+        )
+    chosen = {
+        slug: settings(
+            get_value(methods_raw, slug, dict, {}, "methods."), schema, f"methods.{slug}."
+        )
+        for slug, schema in methods.items()
+    }
 
     return Profile(
         name=name,
-        description=_get(raw, "description", str, KEYS["description"][0], ""),
+        description=get_value(raw, "description", str, KEYS["description"][0], ""),
         seed=seed,
         repeats=repeats,
         test_size=float(test_size),
         validation_size=float(validation_size),
         space=space,
         training=Training(monitor=monitor, patience=patience),
-        methods=methods,
+        methods=chosen,
     )

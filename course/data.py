@@ -184,11 +184,22 @@ def holdout(
     return x_train, y_train, x_val, y_val
 
 
-def scaler(x_train: np.ndarray):
-    """A StandardScaler fitted on training rows only (income's long tail makes scaling matter)."""
+# --8<-- [start:preprocessor]
+def preprocessor():
+    """The one preprocessing step of every method, unfitted: each method fits it on the rows
+    its model learns from (the scikit-learn searches inside their pipeline, per fold). Today
+    it standardises every feature (income's long tail makes scaling matter)."""
     from sklearn.preprocessing import StandardScaler
 
-    return StandardScaler().fit(x_train)
+    return StandardScaler()
+
+
+# --8<-- [end:preprocessor]
+
+
+def fitted_preprocessor(x_train: np.ndarray):
+    """`preprocessor()` fitted on training rows only."""
+    return preprocessor().fit(x_train)
 
 
 def holdout_scaled(
@@ -204,7 +215,7 @@ def holdout_scaled(
         x_train, y_train, x_val, y_val = split.x_dev, split.y_dev, split.x_test, split.y_test
     else:  # clean: carve a validation set out of the development rows
         x_train, y_train, x_val, y_val = holdout(split.x_dev, split.y_dev, seed, validation_size)
-    scale = scaler(x_train)
+    scale = fitted_preprocessor(x_train)  # the training rows' statistics only
     # --8<-- [end:holdout]
     return (
         scale.transform(x_train), y_train,

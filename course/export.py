@@ -1,5 +1,6 @@
-"""Export the ledger to the data contract (DESIGN.md): trials.csv, results.csv, curves.csv and
-provenance.json under docs/generated/. The report reads only these files."""
+"""Export the ledger to the data contract (CONTRIBUTING.md): trials.csv, results.csv, curves.csv,
+provenance.json and the files beside them under docs/generated/. The report reads only these
+files, so it never imports a method, the model or the runner."""
 
 from __future__ import annotations
 
@@ -17,19 +18,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from course import hyperband
 from course.config import Profile
 from course.data import load
 from course.errors import CourseError
 from course.ledger import Ledger, Run
 from course.paths import GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
-from course.plan import expand, full_plan
+from course.plan import Unit, expand, full_plan
+from course.registry import method, methods
 from course.space import NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
-TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "seed", *NAMES, *FIT_COLUMNS, "protocol"]
+TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "rung", "seed", *NAMES, *FIT_COLUMNS,
+                 "protocol"]  # fmt: skip
 RESULT_SCORES = ["selection_score", "test_accuracy", "test_ci_low", "test_ci_high"]
 RESULT_COLUMNS = [
     "method",
@@ -44,7 +48,11 @@ RESULT_COLUMNS = [
     "wall_seconds",
     "protocol",
     "backend",
+    "slug",
+    "variant",
+    "kind",
 ]
+METHOD_COLUMNS = ["slug", "title", "summary", "kind"]
 CURVE_COLUMNS = ["method", "run_id", "trial", "fold", "epoch", "metric", "value"]
 PREDICTION_COLUMNS = ["method", "run_id", "row", "label", "predicted"]
 REPEAT_COLUMNS = ["method", "run_id", "seed", *RESULT_SCORES, "wall_seconds"]
@@ -94,11 +102,16 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip()
 
 
+def _units(profile: Profile) -> dict[str, Unit]:
+    """Every run the profile makes, by label, in course order."""
+    return {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
+
+
 def latest_runs(ledger: Ledger, profile: Profile) -> list[Run]:
     """The newest finished run of each method label that matches the profile (and its seed) as
     it is now: a run of an earlier version of the profile, or of a variant it dropped, is not
     shown."""
-    units = {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
+    units = _units(profile)
     chosen: dict[str, Run] = {}
     for run in ledger.runs():
         unit = units.get(run.method)
@@ -120,6 +133,7 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
             f"no finished runs for profile {profile.name!r} with seed {profile.seed}; "
             f"run `course run-all --profile {profile.name}` first"
         )
+    units = _units(profile)
     trials, results, curves, predictions = [], [], [], []
     labels: dict[int, list[int]] = {}  # per seed, for ledgers from before results kept labels
     extra_columns: list[str] = []
@@ -133,6 +147,7 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
                 "run_id": run.run_id,
                 "trial": fit["trial"],
                 "fold": fit["fold"],
+                "rung": fit["rung"],
                 "seed": fit["seed"],
                 **fit["params"],
                 **{k: fit[k] for k in FIT_COLUMNS},
@@ -172,6 +187,9 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
                 "wall_seconds": run.seconds,
                 "protocol": run.protocol,
                 "backend": run.backend,
+                "slug": run.slug,
+                "variant": units[run.method].variant,
+                "kind": method(run.slug).kind,
             }
         )
 
@@ -182,6 +200,16 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
     repeat_rows = repeats(ledger, profile)
     write_atomic(GENERATED_DATA_DIR / "repeats.csv", _csv(REPEAT_COLUMNS, repeat_rows))
     dataset_summary(load(Path(latest.data_path)))
+    registered = [{"slug": m.slug, "title": m.title, "summary": m.summary, "kind": m.kind}
+                  for m in methods().values()]  # fmt: skip
+    write_atomic(GENERATED_DATA_DIR / "methods.csv", _csv(METHOD_COLUMNS, registered))
+    hb = profile.methods.get("kt-hyperband")
+    plan_file = GENERATED_DATA_DIR / "hyperband_plan.csv"
+    if hb is not None:  # the schedule the profile plans, for the report to set beside the run
+        rows = hyperband.plan(hb["max_epochs"], hb["factor"], hb["hyperband_iterations"])
+        write_atomic(plan_file, _csv(list(hyperband.PLAN_COLUMNS), rows))
+    else:
+        plan_file.unlink(missing_ok=True)
     seeds = sorted({row["seed"] for row in repeat_rows})
     write_atomic(
         GENERATED_DIR / "provenance.json", json.dumps(provenance(runs, seeds), indent=2) + "\n"

@@ -3,6 +3,9 @@
 Each finished fit is committed before the next one starts, so an interrupted study loses
 nothing, and rerunning the same configuration (same run id, derived from the config hash)
 skips the fits that are already here. A changed configuration hashes to a new run id.
+
+The file carries its schema version (`PRAGMA user_version`); a ledger written by an older
+version of the course is migrated when it is opened, one newer than this code is refused.
 """
 
 from __future__ import annotations
@@ -17,13 +20,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from course.model import FitOutcome
+from course.errors import CourseError
+from course.records import FitKey, FitOutcome, FitRecord
 
 if TYPE_CHECKING:
     from course.config import Training
     from course.progress import Task
 
-SCHEMA = """
+FITS_TABLE = """
+CREATE TABLE IF NOT EXISTS fits (
+    run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    trial INTEGER NOT NULL,
+    fold INTEGER NOT NULL,          -- 0 for a holdout fit, 0..k-1 for CV folds, -1 for a refit
+    rung INTEGER NOT NULL DEFAULT 0, -- which budget of a candidate trained at several
+    params TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    epochs_run INTEGER NOT NULL,
+    best_epoch INTEGER NOT NULL,
+    val_accuracy REAL,
+    val_loss REAL,
+    seconds REAL NOT NULL,
+    status TEXT NOT NULL,
+    history TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    finished_at REAL NOT NULL,
+    PRIMARY KEY (run_id, trial, fold, rung)
+);
+"""
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     method TEXT NOT NULL,          -- label, e.g. grid-loop or grid-loop[seed-protocol]
@@ -41,24 +66,9 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at REAL,
     seconds REAL NOT NULL DEFAULT 0  -- wall time spent in this run, summed over invocations
 );
-CREATE TABLE IF NOT EXISTS fits (
-    run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    trial INTEGER NOT NULL,
-    fold INTEGER NOT NULL,          -- 0 for a holdout fit, 0..k-1 for CV folds, -1 for a refit
-    params TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    epochs_run INTEGER NOT NULL,
-    best_epoch INTEGER NOT NULL,
-    val_accuracy REAL,
-    val_loss REAL,
-    seconds REAL NOT NULL,
-    status TEXT NOT NULL,
-    history TEXT NOT NULL,
-    extra TEXT NOT NULL DEFAULT '{}',
-    finished_at REAL NOT NULL,
-    PRIMARY KEY (run_id, trial, fold)
-);
-CREATE TABLE IF NOT EXISTS results (
+"""
+    + FITS_TABLE
+    + """CREATE TABLE IF NOT EXISTS results (
     run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
     params TEXT NOT NULL,
     selection_score REAL NOT NULL,
@@ -70,6 +80,34 @@ CREATE TABLE IF NOT EXISTS results (
     labels TEXT                     -- true class per test row (NULL in ledgers from before)
 );
 """
+)
+SCHEMA_VERSION = 2
+FIT_COLUMNS = ("run_id, trial, fold, rung, params, seed, epochs_run, best_epoch, val_accuracy, "
+               "val_loss, seconds, status, history, extra, finished_at")  # fmt: skip
+
+
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """Bring a ledger from `version` to SCHEMA_VERSION in one transaction.
+
+    Version 0 is every ledger from before versions were kept; its fits had no rung (each
+    candidate trained at one budget), so every fit gets rung 0.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if version < 2:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(results)")}
+            if "labels" not in columns:  # from before results kept the test labels
+                db.execute("ALTER TABLE results ADD COLUMN labels TEXT")
+            db.execute("ALTER TABLE fits RENAME TO fits_v1")
+            db.execute(FITS_TABLE)
+            old = FIT_COLUMNS.replace(" rung,", "")
+            db.execute(f"INSERT INTO fits ({old}) SELECT {old} FROM fits_v1")
+            db.execute("DROP TABLE fits_v1")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -103,10 +141,18 @@ class Ledger:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        tables = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'fits'")
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise CourseError(
+                f"{path}: ledger schema {version} is newer than this course's "
+                f"({SCHEMA_VERSION}); upgrade hpo-course or move {path.parent} aside"
+            )
+        if version < SCHEMA_VERSION and tables.fetchone()[0]:
+            _migrate(self.db, version)
         self.db.executescript(SCHEMA)
-        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(results)")}
-        if "labels" not in columns:  # a ledger written before labels were kept
-            self.db.execute("ALTER TABLE results ADD COLUMN labels TEXT")
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
@@ -153,52 +199,39 @@ class Ledger:
         return [Run(**dict(row)) for row in rows]
 
     # fits ---------------------------------------------------------------------------------
-    def fit(self, run_id: str, trial: int, fold: int) -> dict[str, Any] | None:
+    def fit(self, run_id: str, key: FitKey) -> dict[str, Any] | None:
         """One recorded fit, or None if it has not finished."""
-        found = [f for f in self.fits(run_id, trial) if f["fold"] == fold]
+        found = [f for f in self.fits(run_id, key.trial) if key_of(f) == key]
         return found[0] if found else None
 
-    def record_fit(
-        self,
-        run_id: str,
-        trial: int,
-        fold: int,
-        params: dict[str, Any],
-        seed: int,
-        outcome: FitOutcome,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
+    def record(self, run_id: str, record: FitRecord) -> None:
         """Commit one finished fit at once: this is what makes an interrupted run resumable."""
+        outcome = record.outcome
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO fits (run_id, trial, fold, params, seed, epochs_run, "
-                "best_epoch, val_accuracy, val_loss, seconds, status, history, extra, finished_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO fits ({FIT_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    run_id, trial, fold, json.dumps(params), seed, outcome.epochs_run,
-                    outcome.best_epoch, outcome.val_accuracy, outcome.val_loss, outcome.seconds,
-                    outcome.status, json.dumps(outcome.history), json.dumps(extra or {}),
-                    time.time(),
+                    run_id, *record.key, json.dumps(record.params), record.seed,
+                    outcome.epochs_run, outcome.best_epoch, outcome.val_accuracy,
+                    outcome.val_loss, outcome.seconds, outcome.status,
+                    json.dumps(outcome.history), json.dumps(record.extra), time.time(),
                 ),
             )  # fmt: skip
 
-    def add_extra(self, run_id: str, trial: int, fold: int, extra: dict[str, Any]) -> None:
+    def add_extra(self, run_id: str, key: FitKey, extra: dict[str, Any]) -> None:
         """Merge columns learned after a fit (e.g. its cross-validation score) into its row."""
+        where = "WHERE run_id = ? AND trial = ? AND fold = ? AND rung = ?"
         with self.transaction() as db:
-            row = db.execute(
-                "SELECT extra FROM fits WHERE run_id = ? AND trial = ? AND fold = ?",
-                (run_id, trial, fold),
-            ).fetchone()
+            row = db.execute(f"SELECT extra FROM fits {where}", (run_id, *key)).fetchone()
             merged = {**json.loads(row["extra"]), **extra}
-            db.execute(
-                "UPDATE fits SET extra = ? WHERE run_id = ? AND trial = ? AND fold = ?",
-                (json.dumps(merged), run_id, trial, fold),
-            )
+            db.execute(f"UPDATE fits SET extra = ? {where}", (json.dumps(merged), run_id, *key))
 
     def fits(self, run_id: str, trial: int | None = None) -> list[dict[str, Any]]:
         """Fits of a run (or of one of its trials) in trial, fold order, JSON decoded."""
         rows = self.db.execute(
-            "SELECT * FROM fits WHERE run_id = ? AND (? IS NULL OR trial = ?) ORDER BY trial, fold",
+            "SELECT * FROM fits WHERE run_id = ? AND (? IS NULL OR trial = ?) "
+            "ORDER BY trial, fold, rung",
             (run_id, trial, trial),
         ).fetchall()
         decoded = []
@@ -245,7 +278,7 @@ def following(path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None])
             while not stopped:  # one last read after the block: no fit is left out
                 stopped = stop.wait(0.5)
                 rows = ledger.db.execute(  # scores only: a full fit decodes its history
-                    "SELECT trial, fold, val_accuracy FROM fits WHERE run_id = ?", (run_id,)
+                    "SELECT trial, fold, rung, val_accuracy FROM fits WHERE run_id = ?", (run_id,)
                 ).fetchall()
                 for row in rows:
                     on_fit(dict(row))
@@ -266,16 +299,17 @@ class Recorder:
 
     Picklable, for workers: a worker's copy opens its own connection (SQLite in WAL mode) and
     leaves the progress bar to the study, which advances it once per fit, whether the fit is
-    its own or one it follows in the ledger (`following`).
+    its own or one it follows in the ledger (`following`). `write` is the one place a record
+    leaves the fit: a backend whose workers cannot reach the file overrides it.
     """
 
     def __init__(self, run_id: str, ledger_path: Path, seed: int, training: Training,
                  ledger: Ledger | None = None, task: Task | None = None,
-                 done: set[tuple[int, int]] | None = None) -> None:  # fmt: skip
+                 done: set[FitKey] | None = None) -> None:  # fmt: skip
         self.run_id, self.ledger_path = run_id, ledger_path
         self.seed, self.training = seed, training  # what every fit of the run is trained with
         self.ledger, self.task = ledger, task
-        self.done = done or set()  # (trial, fold) already on the progress bar
+        self.done = done or set()  # fits already on the progress bar
         self.lock = threading.Lock()  # the study's own fits and the ledger poll both advance
 
     def __getstate__(self) -> dict[str, Any]:  # into a worker: no connection, no display
@@ -289,21 +323,33 @@ class Recorder:
             self.ledger = Ledger(self.ledger_path)
         return self.ledger
 
-    def record(self, trial: int, fold: int, params: dict[str, Any], outcome: FitOutcome,
+    def record(self, key: FitKey, params: dict[str, Any], outcome: FitOutcome,
                extra: dict[str, Any] | None = None) -> None:  # fmt: skip
-        self.connect().record_fit(self.run_id, trial, fold, params, self.seed, outcome, extra)
-        self.advance(trial, fold, outcome.val_accuracy)
+        self.write(FitRecord(key, params, self.seed, outcome, extra or {}))
+        self.advance(key, outcome.val_accuracy)
 
-    def advance(self, trial: int, fold: int, score: float) -> None:
+    def write(self, record: FitRecord) -> None:
+        self.connect().record(self.run_id, record)
+
+    def recorded(self, key: FitKey) -> dict[str, Any] | None:
+        """The fit under `key`, if a run before an interruption finished it."""
+        return self.connect().fit(self.run_id, key)
+
+    def advance(self, key: FitKey, score: float) -> None:
         with self.lock:
-            if (trial, fold) not in self.done and self.task is not None:
+            if key not in self.done and self.task is not None:
                 self.task.advance(score)
-            self.done.add((trial, fold))
+            self.done.add(key)
 
     def follow(self, fit: dict[str, Any]) -> None:
         """A fit a worker process recorded, as the study sees it in the ledger."""
-        self.advance(fit["trial"], fit["fold"], fit["val_accuracy"])
+        self.advance(key_of(fit), fit["val_accuracy"])
 
     def following(self) -> AbstractContextManager[None]:
         """Advance the bar with the workers' fits while the block runs."""
         return following(self.ledger_path, self.run_id, self.follow)
+
+
+def key_of(fit: dict[str, Any]) -> FitKey:
+    """A ledger row's key."""
+    return FitKey(fit["trial"], fit["fold"], fit["rung"])

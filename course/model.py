@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,38 +126,3 @@ class ModelPool:
 
 
 # --8<-- [end:pool]
-
-
-@dataclass(frozen=True)
-class FitOutcome:
-    """What the ledger keeps of one fit. `best_epoch` is 1-based, the epoch the checkpoint holds."""
-
-    epochs_run: int
-    best_epoch: int
-    val_accuracy: float
-    val_loss: float
-    seconds: float
-    history: dict[str, list[float]]
-    status: str = "ok"
-
-    @classmethod
-    def from_history(
-        cls, history: dict[str, list[Any]], training: Training, seconds: float
-    ) -> FitOutcome:
-        """Locate the best epoch exactly as the callbacks did: the first strict optimum."""
-        import math
-
-        monitored = history[training.monitor]
-        pick = min if training.mode == "min" else max
-        best = monitored.index(pick(monitored))
-        clean = {k: [float(v) for v in values] for k, values in history.items()}
-        status = "ok" if all(math.isfinite(v) for v in clean["val_loss"]) else "diverged"
-        return cls(
-            epochs_run=len(monitored),
-            best_epoch=best + 1,
-            val_accuracy=clean["val_accuracy"][best],
-            val_loss=clean["val_loss"][best],
-            seconds=seconds,
-            history=clean,
-            status=status,
-        )

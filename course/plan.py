@@ -3,15 +3,15 @@ id that ties a run to the exact settings that shape its results."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from course.config import Profile
 from course.errors import CourseError
-from course.methods import METHODS
+from course.registry import method, methods
+from course.study import CLEAN, SEED
 
-PROTOCOLS = ("clean", "seed")
+PROTOCOLS = (CLEAN, SEED)
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Unit:
     def label(self) -> str:
         """The name a run carries in tables, e.g. `randomized-search-cv[cv5-n30]`."""
         marks = [self.variant] if self.variant else []
-        if self.protocol == "seed":
+        if self.protocol == SEED:
             marks.append("seed-protocol")
         return f"{self.slug}[{','.join(marks)}]" if marks else self.slug
 
@@ -40,13 +40,10 @@ class Unit:
 
 
 def full_plan(slugs: list[str] | None = None) -> list[tuple[str, str]]:
-    """Every method in course order; the grid loop also runs under the seed notebook's protocol."""
-    plan = []
-    for slug in slugs or list(METHODS):
-        plan.append((slug, "clean"))
-        if slug == "grid-loop":
-            plan.append((slug, "seed"))
-    return plan
+    """Every method in course order, under each protocol it plays (the grid loop also plays
+    the seed notebook's)."""
+    chosen = slugs or list(methods())
+    return [(slug, protocol) for slug in chosen for protocol in method(slug).protocols]
 
 
 def expand(plan: list[tuple[str, str]], profile: Profile, check: bool = True) -> list[Unit]:
@@ -56,16 +53,13 @@ def expand(plan: list[tuple[str, str]], profile: Profile, check: bool = True) ->
     """
     units = []
     for slug, protocol in plan:
-        if slug not in METHODS:
-            raise CourseError(f"unknown method {slug!r}; see `course methods`")
+        chosen = method(slug)
         if protocol not in PROTOCOLS:
             raise CourseError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
-        if protocol == "seed" and slug != "grid-loop":
-            raise CourseError("--protocol seed exists for grid-loop only (the seed notebook)")
-        module = importlib.import_module(METHODS[slug].module)
+        if protocol not in chosen.protocols:
+            raise CourseError(f"--protocol {protocol} does not exist for {slug}")
         settings = profile.methods.get(slug, {})
-        if check and hasattr(module, "validate"):
-            module.validate(profile, settings)
-        variants = module.variants(settings) if hasattr(module, "variants") else [("", settings)]
-        units += [Unit(slug, protocol, name, values) for name, values in variants]
+        if check:
+            chosen.check(profile, settings)
+        units += [Unit(slug, protocol, v.name, v.settings) for v in chosen.variants(settings)]
     return units

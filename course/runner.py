@@ -1,86 +1,33 @@
 """Runs a study: loads and splits the data once, opens the ledger, resumes or starts each run,
-lets the method drive its library, scores the final model, exports after every method and
-renders the report at the end. A run that already finished is not entered again."""
+lets the method drive its library, scores the final model once on the test set and records the
+result. It only trains: the CLI exports and reports. A run that already finished is not entered
+again.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import itertools
 import json
 import shlex
 import shutil
 import sys
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from course import backend
 from course.config import Profile
-from course.data import Split, load_dataset, split
-from course.export import export
+from course.data import load_dataset, split
 from course.ledger import Ledger, Run
-from course.methods import METHODS
-from course.paths import LEDGER_FILE, RUNS_DIR, checkpoint
+from course.paths import LEDGER_FILE
 from course.plan import Unit, expand
 from course.progress import StudyProgress
-from course.speed import CHECKPOINT_SUFFIX, settings
+from course.registry import method
+from course.speed import settings
 from course.stats import accuracy_ci
-
-
-@dataclass
-class Context:
-    """What a method needs: the profile, the shared split, the ledger and its own run."""
-
-    profile: Profile
-    split: Split
-    ledger: Ledger
-    run: Run
-    progress: StudyProgress
-    unit: Unit
-    workers: int = 1  # processes for the methods that can share out their fits
-
-    @property
-    def label(self) -> str:
-        """The run's name on the progress display: a repeat says which seed it is."""
-        repeat = self.profile.repeats > 1
-        return f"{self.run.method} seed {self.run.seed}" if repeat else self.run.method
-
-    @property
-    def protocol(self) -> str:
-        return self.unit.protocol
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        """This method's `[methods.<slug>]` settings (one variant's, where it has several)."""
-        return self.unit.settings
-
-    @property
-    def run_dir(self) -> Path:
-        return RUNS_DIR / self.run.run_id
-
-    def checkpoint(self, trial: int, fold: int = 0, suffix: str = CHECKPOINT_SUFFIX) -> Path:
-        return checkpoint(self.run_dir, trial, fold, suffix)
-
-    def finish(
-        self, params: dict[str, Any], selection_score: float, model_path: Path, y_pred: np.ndarray
-    ) -> None:
-        """Score the final model once on the test set and record the run's result."""
-        score = accuracy_ci(self.split.y_test, y_pred, seed=self.profile.seed)
-        self.ledger.record_result(
-            self.run.run_id,
-            params=params,
-            selection_score=selection_score,
-            test_accuracy=score.accuracy,
-            test_ci_low=score.ci_low,
-            test_ci_high=score.ci_high,
-            predictions=y_pred,
-            labels=self.split.y_test,
-            model_path=str(model_path),
-        )
+from course.study import Context
 
 
 def speed_settings(workers: int) -> dict[str, object]:
@@ -97,17 +44,29 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def train(ctx: Context, fresh: bool) -> None:
-    """Let the method run (or resume) its search; a run that already finished is not entered."""
+def train(ctx: Context, unit: Unit, fresh: bool) -> None:
+    """Let the method run (or resume) its search, then score its final model once on the test
+    set and record the result; a run that already finished is not entered."""
     if fresh:  # checkpoints and tuner state belong to the discarded fits
         shutil.rmtree(ctx.run_dir, ignore_errors=True)
-    module = importlib.import_module(METHODS[ctx.unit.slug].module)
     start = time.perf_counter()
     try:
-        module.run(ctx)
+        outcome = method(unit.slug).run(ctx)
     finally:
-        ctx.ledger.add_seconds(ctx.run.run_id, time.perf_counter() - start)
-    ctx.ledger.finish_run(ctx.run.run_id)
+        ctx.ledger.add_seconds(ctx.run_id, time.perf_counter() - start)
+    score = accuracy_ci(ctx.split.y_test, outcome.predictions, seed=ctx.profile.seed)
+    ctx.ledger.record_result(
+        ctx.run_id,
+        params=outcome.params,
+        selection_score=float(outcome.selection_score),
+        test_accuracy=score.accuracy,
+        test_ci_low=score.ci_low,
+        test_ci_high=score.ci_high,
+        predictions=outcome.predictions,
+        labels=ctx.split.y_test,
+        model_path=str(outcome.model_path),
+    )
+    ctx.ledger.finish_run(ctx.run_id)
 
 
 def run_study(
@@ -116,13 +75,15 @@ def run_study(
     data: Path | None = None,
     fresh: bool = False,
     workers: int = 1,
+    after_run: Callable[[Ledger], None] | None = None,
 ) -> list[Run]:
     """Run each (slug, protocol) of `plan` in order, once per seed of the profile's repeats
-    (all of the first seed before the next); finished fits are never repeated."""
+    (all of the first seed before the next); finished fits are never repeated. `after_run`
+    is called after every run (the CLI exports there, so an interrupted study keeps it)."""
     units = expand(plan, profile)
     frame, data_path = load_dataset(data)
     data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    keras_backend = backend.load({name for u in units for name in METHODS[u.slug].preload})
+    keras_backend = backend.load({name for u in units for name in method(u.slug).preload})
     command = shlex.join(["course", *sys.argv[1:]])
     ledger = Ledger(LEDGER_FILE)
     runs = []
@@ -154,14 +115,13 @@ def run_study(
                     fresh=fresh,
                 )
                 if run.finished_at is None or ledger.result(run.run_id) is None:
-                    ctx = Context(seeded, shared, ledger, run, progress, unit, workers)
-                    train(ctx, fresh)
-                export(ledger, profile)  # after every method: an interrupted study keeps it
+                    ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
+                                  progress, workers)  # fmt: skip
+                    train(ctx, unit, fresh)
+                if after_run is not None:
+                    after_run(ledger)
                 if seeded.seed == profile.seed:
                     runs.append(run)
     finally:
         ledger.close()
-    from course.report.render import render
-
-    render()
     return runs

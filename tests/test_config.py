@@ -10,6 +10,7 @@ import pytest
 
 from course import config
 from course.errors import CourseError
+from course.registry import load_profile, parse_profile
 from course.space import NAMES
 from tests.conftest import error_line, run_course
 
@@ -22,21 +23,21 @@ def standard_raw() -> dict:
 def test_builtin_profiles_load() -> None:
     assert config.builtin_profiles() == ["full", "quick", "reference", "standard"]
     for name in config.builtin_profiles():
-        profile = config.load(name)
+        profile = load_profile(name)
         assert profile.name == name
         assert set(profile.space.values) == set(NAMES)
-    assert config.load().name == config.DEFAULT_PROFILE == "standard"
+    assert load_profile().name == config.DEFAULT_PROFILE == "standard"
 
 
 def test_standard_tunes_every_seed_hyperparameter_and_fixes_adam() -> None:
-    space = config.load("standard").space
+    space = load_profile("standard").space
     assert space.values["optimizer"] == ("adam",)
     assert set(space.tuned) == set(NAMES) - {"optimizer"}
     assert all(len(space.values[name]) >= 2 for name in space.tuned)
 
 
 def test_quick_is_smaller_than_standard_and_full_repeats_it_over_five_seeds() -> None:
-    quick, standard, full = (config.load(n) for n in ("quick", "standard", "full"))
+    quick, standard, full = (load_profile(n) for n in ("quick", "standard", "full"))
     assert quick.space.size < standard.space.size == full.space.size
     assert quick.repeats == standard.repeats == 1 and full.repeats >= 5
     assert full.seeds == [full.seed + i for i in range(full.repeats)]
@@ -89,7 +90,7 @@ INVALID = [
 @pytest.mark.parametrize(("key", "value", "message"), INVALID)
 def test_invalid_profile_names_the_key(key: str, value: object, message: str) -> None:
     with pytest.raises(CourseError) as info:
-        config.parse(_set(standard_raw(), key, value), "mine")
+        parse_profile(_set(standard_raw(), key, value), "mine")
     assert message in str(info.value)
 
 
@@ -119,12 +120,12 @@ def test_broken_toml_is_one_line(workdir: Path) -> None:
 
 
 def test_digest_tracks_every_result_shaping_setting() -> None:
-    base = config.load("quick")
-    standard = config.load("standard")
-    changed = config.parse(_set(standard_raw(), "training.patience", 9), "standard")
+    base = load_profile("quick")
+    standard = load_profile("standard")
+    changed = parse_profile(_set(standard_raw(), "training.patience", 9), "standard")
     assert base.digest() != standard.digest()
     assert standard.digest() != changed.digest()
-    assert base.digest() == config.load("quick").digest()
+    assert base.digest() == load_profile("quick").digest()
     assert base.digest(method="a") != base.digest(method="b")
     assert base.with_seed(7).digest() != base.digest() and base.with_seed(7).seed == 7
     # how many seeds a study repeats does not change what any one run computes
@@ -134,8 +135,8 @@ def test_digest_tracks_every_result_shaping_setting() -> None:
 
 
 def test_a_method_digest_ignores_other_methods_settings() -> None:
-    standard = config.load("standard")
-    bigger = config.parse(_set(standard_raw(), "methods.kt-hyperband.max_epochs", 9), "standard")
+    standard = load_profile("standard")
+    bigger = parse_profile(_set(standard_raw(), "methods.kt-hyperband.max_epochs", 9), "standard")
     loop = {"method": "grid-loop", "variant": {}}
     assert standard.digest(**loop) == bigger.digest(**loop)  # the grid loop need not rerun
     hyperband = [{"method": "kt-hyperband", "variant": p.methods["kt-hyperband"]}

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course import config
+from course.registry import load_profile
 from course.report import analysis
 from course.report.evidence import Evidence
 from course.stats import holm, mcnemar
 from tests.conftest import ledger_fits, read_csv, run_course
 
-PROFILE = config.load("quick")
+PROFILE = load_profile("quick")
 
 
 def _data(folder: Path, name: str) -> list[dict[str, str]]:

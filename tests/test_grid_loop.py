@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course import config
+from course.registry import load_profile
 from course.space import NAMES
 from tests.conftest import kill_and_resume, ledger_fits, read_csv, run_course
 
@@ -23,7 +23,7 @@ RESULT_CONTRACT = ["method", "run_id", "profile", "seed", *NAMES, "selection_sco
 
 
 def test_trials_csv_has_one_contract_row_per_configuration(quick_grid_loop: Path) -> None:
-    profile = config.load("quick")
+    profile = load_profile("quick")
     rows = read_csv(quick_grid_loop / "docs" / "generated" / "data" / "trials.csv")
     assert list(rows[0])[: len(TRIAL_CONTRACT)] == TRIAL_CONTRACT
     assert len(rows) == profile.space.size
@@ -56,7 +56,7 @@ def test_results_csv_reports_the_best_configuration_with_an_interval(
     low, acc, high = (float(result[k]) for k in ("test_ci_low", "test_accuracy", "test_ci_high"))
     assert 0 < low < acc < high < 1
     assert 0.05 < high - low < 0.25  # 200 test rows: roughly ±6.5 points
-    assert int(result["n_trials"]) == int(result["n_fits"]) == config.load("quick").space.size
+    assert int(result["n_trials"]) == int(result["n_fits"]) == load_profile("quick").space.size
     assert float(result["wall_seconds"]) >= sum(float(r["seconds"]) for r in trials)
     assert result["profile"] == "quick" and result["protocol"] == "clean"
 
@@ -81,7 +81,7 @@ def test_saved_best_model_reproduces_the_recorded_test_accuracy(quick_grid_loop:
 
     (result,) = read_csv(quick_grid_loop / "docs/generated/data/results.csv")
     model = keras.models.load_model(quick_grid_loop / "runs" / result["run_id"] / "best.keras")
-    profile = config.load("quick")
+    profile = load_profile("quick")
     split = data.split(data.load(quick_grid_loop / "data" / "telecust.csv"), profile.seed, 0.2)
     *_, x_test, y_test = data.holdout_scaled(split, profile.seed, profile.validation_size)
     accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))
@@ -91,7 +91,7 @@ def test_saved_best_model_reproduces_the_recorded_test_accuracy(quick_grid_loop:
 def test_sigkilled_run_resumes_without_repeating_a_fit(
     quick_grid_loop: Path, workdir: Path
 ) -> None:
-    total = config.load("quick").space.size
+    total = load_profile("quick").space.size
     fits = kill_and_resume(workdir, "run", "grid-loop", "--profile", "quick", after_fits=2)
     before, after = fits["before"], fits["after"]
     assert 2 <= len(before) < total, "the kill must land mid-run"
@@ -151,7 +151,7 @@ def test_tensorflow_backend_works_too(workdir: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     (result,) = read_csv(workdir / "docs/generated/data/results.csv")
     assert result["backend"] == "tensorflow"
-    assert int(result["n_fits"]) == config.load("quick").space.size
+    assert int(result["n_fits"]) == load_profile("quick").space.size
 
 
 def _fits(folder: Path) -> list[list[str]]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from course.config import Training
 from course.ledger import Ledger, Run
-from course.model import FitOutcome
+from course.records import FitKey, FitOutcome, FitRecord
 
 
 def _run(run_id: str = "grid-loop-abc") -> Run:
@@ -34,14 +34,16 @@ def test_fits_survive_reopening_and_fresh_discards_them(tmp_path: Path) -> None:
     ledger = Ledger(path)
     assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     ledger.open_run(_run())
-    ledger.record_fit("grid-loop-abc", 0, 0, {"units": 16}, 42, _outcome([0.3, 0.4]))
+    record = FitRecord(FitKey(0, 0), {"units": 16}, 42, _outcome([0.3, 0.4]))
+    ledger.record("grid-loop-abc", record)
     ledger.close()
 
     reopened = Ledger(path)  # a new process after an interruption
     resumed = reopened.open_run(_run())
     assert resumed.run_id == "grid-loop-abc"
-    assert reopened.fit("grid-loop-abc", 0, 0) is not None
-    assert reopened.fit("grid-loop-abc", 1, 0) is None
+    assert reopened.fit("grid-loop-abc", FitKey(0, 0)) is not None
+    assert reopened.fit("grid-loop-abc", FitKey(1, 0)) is None
+    assert reopened.fit("grid-loop-abc", FitKey(0, 0, rung=1)) is None  # another budget
     (fit,) = reopened.fits("grid-loop-abc")
     assert fit["params"] == {"units": 16} and fit["history"]["val_accuracy"] == [0.3, 0.4]
 

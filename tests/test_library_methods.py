@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from course import config
-from course.methods.kt_hyperband import plan
+from course.hyperband import plan
 from course.plan import expand, full_plan
+from course.registry import load_profile
 from course.space import NAMES
 from tests.conftest import kill_and_resume, read_csv, run_course
 
 pytestmark = pytest.mark.slow
 
-PROFILE = config.load("quick")
+PROFILE = load_profile("quick")
 SETTINGS = PROFILE.methods
 EXPECTED_METHODS = {
     "grid-loop", "grid-loop[seed-protocol]", "grid-search-cv", "kt-random-search",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from course import backend, config, data
+from course import backend, data
 from course.model import ModelPool, build_model, seed_everything
+from course.registry import load_profile
 from course.space import split_params
 from tests.conftest import dataset_path
 
@@ -13,7 +14,7 @@ from tests.conftest import dataset_path
 @pytest.fixture(scope="module")
 def arrays() -> tuple:
     backend.configure()
-    profile = config.load("quick")
+    profile = load_profile("quick")
     split = data.split(data.load(dataset_path()), profile.seed, profile.test_size)
     return data.holdout_scaled(split, profile.seed, profile.validation_size)[:4]
 
@@ -27,7 +28,7 @@ def _fit(model, arrays: tuple, batch_size: int) -> dict[str, list[float]]:
 
 @pytest.mark.slow
 def test_a_reused_model_trains_exactly_like_a_fresh_one(arrays: tuple) -> None:
-    space = config.load("quick").space.values
+    space = load_profile("quick").space.values
     params, _ = split_params({name: values[-1] for name, values in space.items()})
     seed_everything(42)
     fresh = _fit(build_model(**params), arrays, batch_size=32)
@@ -51,7 +52,7 @@ def test_validating_in_one_batch_keeps_every_decision(arrays: tuple) -> None:
     averages the same losses up to float rounding."""
     from course.speed import VALIDATION_BATCH_SIZE
 
-    space = config.load("quick").space.values
+    space = load_profile("quick").space.values
     params, _ = split_params({name: values[0] for name, values in space.items()})
     x_train, y_train, x_val, y_val = arrays
     histories = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 
-from course import config
+from course.registry import load_profile
 from course.space import FIT_NAMES, MODEL_NAMES, NAMES, from_sklearn, split_params
 
 
 def test_sklearn_grid_is_the_profile_space_with_prefix() -> None:
-    space = config.load("standard").space
+    space = load_profile("standard").space
     grid = space.param_grid(step="clf")
     assert grid["clf__model__units"] == list(space.values["units"])  # routed to the builder
     assert grid["clf__epochs"] == list(space.values["epochs"])  # taken by KerasClassifier.fit
@@ -21,7 +21,7 @@ def test_sklearn_grid_is_the_profile_space_with_prefix() -> None:
 def test_sklearn_parameter_grid_enumerates_the_same_configurations_as_the_loop() -> None:
     from sklearn.model_selection import ParameterGrid
 
-    space = config.load("quick").space
+    space = load_profile("quick").space
     ours = [dict(zip(space.values, v, strict=True))
             for v in itertools.product(*space.values.values())]  # fmt: skip
     theirs = [from_sklearn(p) for p in ParameterGrid(space.param_grid())]
@@ -32,7 +32,7 @@ def test_sklearn_parameter_grid_enumerates_the_same_configurations_as_the_loop()
 def test_keras_tuner_hyperparameters_follow_the_space() -> None:
     import keras_tuner
 
-    space = config.load("standard").space
+    space = load_profile("standard").space
     hp = keras_tuner.HyperParameters()
     drawn = space.declare(hp)
     assert list(drawn) == list(NAMES)

@@ -17,24 +17,30 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from course.data import scaler
-from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
+from course.config import Setting
+from course.data import fitted_preprocessor
+from course.errors import CourseError
+from course.model import ModelPool, build_model, callbacks, seed_everything
+from course.records import FitKey, FitOutcome
 from course.space import split_params
 from course.speed import VALIDATION_BATCH_SIZE
-
-if TYPE_CHECKING:
-    from course.runner import Context
+from course.study import STUDY, Context, Method, Outcome, Variant
 
 HOLDOUT = 1  # a "one-fold" scheme: the grid loop's holdout split
+MIN_FOLDS = 2
 
 
-def variants(settings: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
-    """The holdout scheme, then one k-fold scheme per entry of `folds`."""
-    return [("holdout", {"folds": HOLDOUT})] + [(f"cv{k}", {"folds": k}) for k in settings["folds"]]
+def _folds(raw: list[Any], where: str) -> list[int]:
+    """Distinct fold counts, each at least MIN_FOLDS, in increasing order."""
+    if any(isinstance(k, bool) or not isinstance(k, int) or k < MIN_FOLDS for k in raw):
+        raise CourseError(f"{where}: {raw}; expected whole numbers of at least {MIN_FOLDS}")
+    if len(set(raw)) != len(raw):
+        raise CourseError(f"{where}: {raw} lists a fold count twice")
+    return sorted(raw)
 
 
 def folds(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -66,59 +72,75 @@ def _probabilities(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(model(x, training=False))  # one eager call: no program to compile
 
 
-def run(ctx: Context) -> None:
-    profile, ledger, run_id, split = ctx.profile, ctx.ledger, ctx.run.run_id, ctx.split
-    grid = profile.space.grid()
-    parts = folds(ctx)
-    scalers = [scaler(split.x_dev[learn]) for learn, _, _ in parts]  # learned rows' statistics
-    # (development rows, test rows) scaled for each fold, once
-    scaled = [(s.transform(split.x_dev), s.transform(split.x_test)) for s in scalers]
-    done = {(f["trial"], f["fold"]): f for f in ledger.fits(run_id)}
-    task = ctx.progress.task(
-        ctx.label, len(grid) * len(parts), [f["val_accuracy"] for f in done.values()]
-    )
-    pool = ModelPool()
-    for (trial, params), (fold, (learn, stop, held)) in itertools.product(
-        enumerate(grid), enumerate(parts)
-    ):
-        if (trial, fold) in done:
-            continue
-        model_params, fit_params = split_params(params)
-        (x, x_test), y = scaled[fold], split.y_dev
-        path = ctx.checkpoint(trial, fold)
-        seed_everything(profile.seed)
-        model = pool.model(len(learn), **model_params)
-        start = time.perf_counter()
-        history = model.fit(
-            x[learn], y[learn],
-            validation_data=(x[stop], y[stop]),
-            validation_batch_size=VALIDATION_BATCH_SIZE,
-            callbacks=callbacks(profile.training, path),
-            verbose=0,
-            **fit_params,
-        )  # fmt: skip
-        outcome = FitOutcome.from_history(
-            history.history, profile.training, time.perf_counter() - start
-        )
-        model.load_weights(path)  # the best epoch, as every method scores it
-        extra = {
-            "cv_fold_score": _accuracy(model, x[held], y[held]),
-            "test_accuracy": _accuracy(model, x_test, split.y_test),
-            "train_rows": len(learn),
-        }
-        ledger.record_fit(run_id, trial, fold, params, profile.seed, outcome, extra)
-        task.advance(outcome.val_accuracy)
+class CVStudy(Method):
+    slug = "cv-study"
+    title = "CV study"
+    summary = "study, not a search: holdout vs k-fold CV scores against test scores, per config"
+    kind = STUDY
+    order = 90
+    settings = (
+        Setting("folds", list, [3, 5], "k of each k-fold scheme beside the holdout.",
+                check=_folds, rule=f"distinct whole numbers ≥ {MIN_FOLDS}"),
+    )  # fmt: skip
 
-    fits = ledger.fits(run_id)
-    scores = {t: float(np.mean([f["extra"]["cv_fold_score"] for f in fits if f["trial"] == t]))
-              for t in range(len(grid))}  # fmt: skip
-    for fit in fits:
-        ledger.add_extra(run_id, fit["trial"], fit["fold"], {"cv_score": scores[fit["trial"]]})
-    best = max(scores, key=lambda t: (scores[t], -t))
-    probabilities = []
-    for fold in range(len(parts)):  # the pick's fold models, averaged
-        model = build_model(**split_params(grid[best])[0])
-        model.load_weights(ctx.checkpoint(best, fold))
-        probabilities.append(_probabilities(model, scaled[fold][1]))
-    y_pred = np.mean(probabilities, axis=0).argmax(axis=1)
-    ctx.finish(grid[best], scores[best], ctx.run_dir, y_pred)
+    def variants(self, settings: dict[str, Any]) -> list[Variant]:
+        """The holdout scheme, then one k-fold scheme per entry of `folds`."""
+        return [Variant("holdout", {"folds": HOLDOUT})] + [
+            Variant(f"cv{k}", {"folds": k}) for k in settings["folds"]
+        ]
+
+    def run(self, ctx: Context) -> Outcome:
+        profile, split = ctx.profile, ctx.split
+        grid = profile.space.grid()
+        parts = folds(ctx)
+        # each fold's preprocessing learns from its learned rows only; (development rows, test
+        # rows) transformed for each fold, once
+        fitted = [fitted_preprocessor(split.x_dev[learn]) for learn, _, _ in parts]
+        scaled = [(s.transform(split.x_dev), s.transform(split.x_test)) for s in fitted]
+        recorder = ctx.recorder(len(grid) * len(parts))
+        pool = ModelPool()
+        for (trial, params), (fold, (learn, stop, held)) in itertools.product(
+            enumerate(grid), enumerate(parts)
+        ):
+            key = FitKey(trial, fold)
+            if key in recorder.done:
+                continue
+            model_params, fit_params = split_params(params)
+            (x, x_test), y = scaled[fold], split.y_dev
+            path = ctx.checkpoint(key)
+            seed_everything(profile.seed)
+            model = pool.model(len(learn), **model_params)
+            start = time.perf_counter()
+            history = model.fit(
+                x[learn], y[learn],
+                validation_data=(x[stop], y[stop]),
+                validation_batch_size=VALIDATION_BATCH_SIZE,
+                callbacks=callbacks(profile.training, path),
+                verbose=0,
+                **fit_params,
+            )  # fmt: skip
+            outcome = FitOutcome.from_history(
+                history.history, profile.training, time.perf_counter() - start
+            )
+            model.load_weights(path)  # the best epoch, as every method scores it
+            extra = {
+                "cv_fold_score": _accuracy(model, x[held], y[held]),
+                "test_accuracy": _accuracy(model, x_test, split.y_test),
+                "train_rows": len(learn),
+            }
+            recorder.record(key, params, outcome, extra)
+
+        fits = ctx.fits()
+        scores = {t: float(np.mean([f["extra"]["cv_fold_score"] for f in fits if f["trial"] == t]))
+                  for t in range(len(grid))}  # fmt: skip
+        for fit in fits:
+            ctx.ledger.add_extra(ctx.run_id, FitKey(fit["trial"], fit["fold"]),
+                                 {"cv_score": scores[fit["trial"]]})  # fmt: skip
+        best = max(scores, key=lambda t: (scores[t], -t))
+        probabilities = []
+        for fold in range(len(parts)):  # the pick's fold models, averaged
+            model = build_model(**split_params(grid[best])[0])
+            model.load_weights(ctx.checkpoint(FitKey(best, fold)))
+            probabilities.append(_probabilities(model, scaled[fold][1]))
+        y_pred = np.mean(probabilities, axis=0).argmax(axis=1)
+        return Outcome(grid[best], scores[best], ctx.run_dir, y_pred)

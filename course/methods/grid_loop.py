@@ -24,15 +24,17 @@ import numpy as np
 from course.config import Profile
 from course.data import holdout_scaled
 from course.ledger import Ledger
-from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
+from course.model import ModelPool, build_model, callbacks, seed_everything
 from course.paths import checkpoint
+from course.records import FitKey, FitOutcome, FitRecord
+from course.searchers import FixedSearcher, drain
 from course.space import split_params
 from course.speed import CHECKPOINT_SUFFIX, VALIDATION_BATCH_SIZE
+from course.study import CLEAN, SEED, Context, Method, Outcome
 from course.workers import running
 
 if TYPE_CHECKING:
     from course.progress import Task
-    from course.runner import Context
 
 FOLD = 0  # a single holdout fit per trial
 
@@ -74,7 +76,7 @@ def fit_trials(job: Job, trials: list[tuple[int, dict[str, Any]]], task: Task | 
             outcome = FitOutcome.from_history(
                 history.history, profile.training, time.perf_counter() - start
             )
-            ledger.record_fit(job.run_id, trial, FOLD, params, profile.seed, outcome)
+            ledger.record(job.run_id, FitRecord(FitKey(trial, FOLD), params, profile.seed, outcome))
             if task is not None:
                 task.advance(outcome.val_accuracy)
         # --8<-- [end:loop]
@@ -107,28 +109,38 @@ def fit_in_workers(job: Job, trials: list, workers: int, task: Task, ledger: Led
             time.sleep(0.3)
 
 
-def run(ctx: Context) -> None:
-    profile, ledger, run_id = ctx.profile, ctx.ledger, ctx.run.run_id
-    x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
-        ctx.split, profile.seed, profile.validation_size, ctx.protocol
-    )
-    done = {fit["trial"]: fit["val_accuracy"] for fit in ledger.fits(run_id)}
-    task = ctx.progress.task(ctx.label, profile.space.size, list(done.values()))
-    grid = profile.space.grid()  # every combination of the candidate values
-    todo = [(trial, params) for trial, params in enumerate(grid) if trial not in done]
-    job = Job(profile, run_id, ledger.path, ctx.run_dir, (x_train, y_train, x_val, y_val))
-    if ctx.workers > 1 and len(todo) > 1:
-        fit_in_workers(job, todo, ctx.workers, task, ledger)
-    else:
-        fit_trials(job, todo, task)
+class GridLoop(Method):
+    slug = "grid-loop"
+    title = "Grid loop"
+    summary = "hand-written itertools.product loop over the grid, holdout validation"
+    protocols = (CLEAN, SEED)
+    order = 10
 
-    # --8<-- [start:final]
-    fits = ledger.fits(run_id)
-    best = max(fits, key=lambda f: (f["val_accuracy"], -f["val_loss"], -f["trial"]))
-    final = build_model(**split_params(best["params"])[0])
-    final.load_weights(job.checkpoint(best["trial"]))  # the best epoch of the best configuration
-    best_path = ctx.run_dir / "best.keras"
-    final.save(best_path)
-    y_pred = final.predict(x_test, verbose=0).argmax(axis=1)
-    # --8<-- [end:final]
-    ctx.finish(best["params"], best["val_accuracy"], best_path, y_pred)
+    def searcher(self, profile: Profile, settings: dict[str, Any]) -> FixedSearcher:
+        return FixedSearcher(profile.space.grid())  # every combination of the candidate values
+
+    def run(self, ctx: Context) -> Outcome:
+        profile, ledger, run_id = ctx.profile, ctx.ledger, ctx.run_id
+        x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+            ctx.split, profile.seed, profile.validation_size, ctx.protocol
+        )
+        done = {fit["trial"]: fit["val_accuracy"] for fit in ctx.fits()}
+        task = ctx.progress.task(ctx.label, profile.space.size, list(done.values()))
+        todo = [(c.trial, c.params) for c in drain(self.searcher(profile, ctx.settings))
+                if c.trial not in done]  # fmt: skip
+        job = Job(profile, run_id, ledger.path, ctx.run_dir, (x_train, y_train, x_val, y_val))
+        if ctx.workers > 1 and len(todo) > 1:
+            fit_in_workers(job, todo, ctx.workers, task, ledger)
+        else:
+            fit_trials(job, todo, task)
+
+        # --8<-- [start:final]
+        fits = ctx.fits()
+        best = max(fits, key=lambda f: (f["val_accuracy"], -f["val_loss"], -f["trial"]))
+        final = build_model(**split_params(best["params"])[0])
+        final.load_weights(job.checkpoint(best["trial"]))  # the best epoch of the best config
+        best_path = ctx.run_dir / "best.keras"
+        final.save(best_path)
+        y_pred = final.predict(x_test, verbose=0).argmax(axis=1)
+        # --8<-- [end:final]
+        return Outcome(best["params"], best["val_accuracy"], best_path, y_pred)

@@ -8,24 +8,45 @@ once on the test set.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from course.runner import Context
+from course.config import Profile, Setting
+from course.searchers import FixedSearcher, drain
+from course.study import Context, Method, Outcome
 
 
-def run(ctx: Context) -> None:
-    from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
+class SklearnGridSearch(Method):
+    slug = "grid-search-cv"
+    title = "GridSearchCV"
+    summary = "scikit-learn GridSearchCV (scikeras): the whole grid, k-fold cross-validation"
+    settings = (Setting("cv", int, 5, "Folds of the cross-validation.", minimum=2),)
+    preload = ("scikeras.wrappers",)  # scikeras loads TensorFlow: quietly, once
+    order = 20
 
-    from course.methods.sklearn_search import STEP, pipeline, run_search
+    def searcher(self, profile: Profile, settings: dict[str, Any]) -> FixedSearcher:
+        from sklearn.model_selection import ParameterGrid
 
-    profile = ctx.profile
-    # --8<-- [start:search]
-    search = GridSearchCV(
-        pipeline(ctx),
-        param_grid=profile.space.param_grid(step=STEP),
-        cv=StratifiedKFold(n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed),
-        refit=True,  # retrain the best configuration on the whole development set
-    )
-    # --8<-- [end:search]
-    run_search(ctx, search, list(ParameterGrid(search.param_grid)))
+        from course.space import from_sklearn
+
+        # the order GridSearchCV fits in (its names' pipeline prefix keeps their sorted order)
+        grid = ParameterGrid(profile.space.param_grid())
+        return FixedSearcher(from_sklearn(c) for c in grid)
+
+    def run(self, ctx: Context) -> Outcome:
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+        from course.methods.sklearn_search import STEP, pipeline, run_search
+
+        profile = ctx.profile
+        # --8<-- [start:search]
+        search = GridSearchCV(
+            pipeline(ctx),
+            param_grid=profile.space.param_grid(step=STEP),
+            cv=StratifiedKFold(
+                n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed
+            ),
+            refit=True,  # retrain the best configuration on the whole development set
+        )
+        # --8<-- [end:search]
+        candidates = [c.params for c in drain(self.searcher(profile, ctx.settings))]
+        return run_search(ctx, search, candidates)

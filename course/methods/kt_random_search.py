@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from course.config import Profile, Setting
+from course.study import Context, Method, Outcome
+
 if TYPE_CHECKING:
     import keras_tuner
-
-    from course.config import Profile
-    from course.runner import Context
 
 
 def tuner(profile: Profile, settings: dict[str, Any], run_dir: Path) -> keras_tuner.Tuner:
@@ -31,7 +31,14 @@ def tuner(profile: Profile, settings: dict[str, Any], run_dir: Path) -> keras_tu
     # --8<-- [end:tuner]
 
 
-def run(ctx: Context) -> None:
-    from course.methods.tuner_search import run_tuner
+class KTRandomSearch(Method):
+    slug = "kt-random-search"
+    title = "KerasTuner RandomSearch"
+    summary = "KerasTuner RandomSearch: max_trials random configurations, holdout validation"
+    settings = (Setting("max_trials", int, 10, "Random configurations to try.", minimum=1),)
+    order = 40
 
-    run_tuner(ctx, tuner, min(ctx.settings["max_trials"], ctx.profile.space.size))
+    def run(self, ctx: Context) -> Outcome:
+        from course.methods.tuner_search import run_tuner
+
+        return run_tuner(ctx, tuner, min(ctx.settings["max_trials"], ctx.profile.space.size))

@@ -7,33 +7,86 @@ to show what more folds and more iterations buy; each variant is its own run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from course.runner import Context
+from course.config import Profile, Setting, check_keys, get_value
+from course.errors import CourseError
+from course.searchers import FixedSearcher, drain
+from course.study import Context, Method, Outcome, Variant
+
+VARIANT_KEYS = {"cv": 2, "n_iter": 1}  # each variant's keys, with their smallest values
 
 
-def variants(settings: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
-    """One run per `{cv, n_iter}` variant of the profile, named like `cv5-n30`."""
-    return [(f"cv{v['cv']}-n{v['n_iter']}", v) for v in settings["variants"]]
+def _variants(raw: list[Any], where: str) -> list[dict[str, int]]:
+    """Validate a list of `{cv = K, n_iter = N}` tables."""
+    if not raw:
+        raise CourseError(f"{where}: empty list; give at least one {{cv, n_iter}} table")
+    variants = []
+    for index, item in enumerate(raw):
+        here = f"{where}[{index}]."
+        if not isinstance(item, dict):
+            raise CourseError(f"{where}[{index}]: expected a table like {{cv = 5, n_iter = 10}}")
+        check_keys(item, set(VARIANT_KEYS), here)
+        variant = {}
+        for key, minimum in VARIANT_KEYS.items():
+            if key not in item:
+                raise CourseError(f"{here}{key}: missing")
+            value = get_value(item, key, int, None, here)
+            if value < minimum:
+                raise CourseError(f"{here}{key}: {value} must be at least {minimum}")
+            variant[key] = value
+        variants.append(variant)
+    return variants
 
 
-def run(ctx: Context) -> None:
-    from sklearn.model_selection import ParameterSampler, RandomizedSearchCV, StratifiedKFold
+class SklearnRandomizedSearch(Method):
+    slug = "randomized-search-cv"
+    title = "RandomizedSearchCV"
+    summary = "scikit-learn RandomizedSearchCV (scikeras): n_iter sampled configurations, k-fold CV"
+    settings = (
+        Setting("variants", list, [{"cv": 5, "n_iter": 10}],
+                "One run per table: its folds (`cv`) and sampled configurations (`n_iter`).",
+                check=_variants,
+                rule="tables with keys " + ", ".join(f"`{k}` ≥ {m}"
+                                                     for k, m in VARIANT_KEYS.items())),
+    )  # fmt: skip
+    preload = ("scikeras.wrappers",)
+    order = 30
 
-    from course.methods.sklearn_search import STEP, pipeline, run_search
+    def variants(self, settings: dict[str, Any]) -> list[Variant]:
+        """One run per `{cv, n_iter}` variant of the profile, named like `cv5-n30`."""
+        return [Variant(f"cv{v['cv']}-n{v['n_iter']}", v) for v in settings["variants"]]
 
-    profile = ctx.profile
-    n_iter = min(ctx.settings["n_iter"], profile.space.size)  # never more than the grid holds
-    # --8<-- [start:search]
-    search = RandomizedSearchCV(
-        pipeline(ctx),
-        param_distributions=profile.space.param_grid(step=STEP),  # lists: sampled uniformly
-        n_iter=n_iter,
-        cv=StratifiedKFold(n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed),
-        random_state=profile.seed,
-        refit=True,
-    )
-    # --8<-- [end:search]
-    sampled = ParameterSampler(search.param_distributions, n_iter, random_state=profile.seed)
-    run_search(ctx, search, list(sampled))  # the same draws the search makes
+    def searcher(self, profile: Profile, settings: dict[str, Any]) -> FixedSearcher:
+        """The draws RandomizedSearchCV makes for one variant's settings (`n_iter`)."""
+        from sklearn.model_selection import ParameterSampler
+
+        from course.space import from_sklearn
+
+        n_iter = min(settings["n_iter"], profile.space.size)  # never more than the grid holds
+        # the search's parameter names carry its pipeline step's prefix; the same prefix on
+        # every name keeps their sorted order, and so the draws
+        sampled = ParameterSampler(profile.space.param_grid(), n_iter, random_state=profile.seed)
+        return FixedSearcher(from_sklearn(c) for c in sampled)
+
+    def run(self, ctx: Context) -> Outcome:
+        from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+
+        from course.methods.sklearn_search import STEP, pipeline, run_search
+
+        profile = ctx.profile
+        n_iter = min(ctx.settings["n_iter"], profile.space.size)  # never more than the grid holds
+        # --8<-- [start:search]
+        search = RandomizedSearchCV(
+            pipeline(ctx),
+            param_distributions=profile.space.param_grid(step=STEP),  # lists: sampled uniformly
+            n_iter=n_iter,
+            cv=StratifiedKFold(
+                n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed
+            ),
+            random_state=profile.seed,
+            refit=True,
+        )
+        # --8<-- [end:search]
+        candidates = [c.params for c in drain(self.searcher(profile, ctx.settings))]
+        return run_search(ctx, search, candidates)  # the same draws the search makes

@@ -23,22 +23,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
-from course.ledger import Recorder
-from course.model import FitOutcome, ModelPool, build_model, callbacks, seed_everything
+from course.data import preprocessor
+from course.model import ModelPool, build_model, callbacks, seed_everything
 from course.paths import checkpoint
+from course.records import FitKey, FitOutcome
 from course.space import MODEL_NAMES, Params, from_sklearn
-from course.speed import VALIDATION_BATCH_SIZE
+from course.speed import CHECKPOINT_SUFFIX, VALIDATION_BATCH_SIZE
+from course.study import Context, Outcome
 
 if TYPE_CHECKING:
-    from sklearn.model_selection._search import BaseSearchCV
-
-    from course.runner import Context
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 STEP = "clf"  # the classifier's step name in the pipeline: parameters are `clf__...`
 REFIT = -1  # the fold number of the final refit on the whole development set
-WEIGHTS = ".weights.h5"
 
 
 def _fingerprint(y: np.ndarray) -> str:
@@ -46,20 +44,16 @@ def _fingerprint(y: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest()
 
 
-class FitRecorder(Recorder):
-    """Tells each fit which trial and fold it is, and records it in the ledger.
+class FitRecorder:
+    """Tells each fit which trial and fold it is, and records it through the run's recorder.
 
     scikit-learn clones the classifier (deep-copying its parameters) for every fit; all clones
     must share this one recorder, so copying returns the recorder itself. With `n_jobs > 1`
-    the recorder is pickled into worker processes (see `Recorder`).
+    it is pickled into worker processes (see `Recorder`).
     """
 
     def __init__(self, ctx: Context, candidates: list[Params], folds: list[np.ndarray]) -> None:
-        fits = ctx.ledger.fits(ctx.run.run_id)
-        total = len(candidates) * len(folds) + 1
-        task = ctx.progress.task(ctx.label, total, [f["val_accuracy"] for f in fits])
-        super().__init__(ctx.run.run_id, ctx.ledger.path, ctx.profile.seed, ctx.profile.training,
-                         ctx.ledger, task, {(f["trial"], f["fold"]) for f in fits})  # fmt: skip
+        self.recorder = ctx.recorder(len(candidates) * len(folds) + 1)
         self.run_dir, self.candidates = ctx.run_dir, candidates
         y_dev = ctx.split.y_dev
         self.fold_of = {_fingerprint(y_dev[train]): k for k, train in enumerate(folds)}
@@ -68,11 +62,11 @@ class FitRecorder(Recorder):
     def __deepcopy__(self, memo: dict[int, Any]) -> FitRecorder:
         return self
 
-    def locate(self, params: Params, y: np.ndarray) -> tuple[int, int]:
-        return self.candidates.index(params), self.fold_of[_fingerprint(y)]
+    def locate(self, params: Params, y: np.ndarray) -> FitKey:
+        return FitKey(self.candidates.index(params), self.fold_of[_fingerprint(y)])
 
-    def checkpoint(self, trial: int, fold: int) -> Path:
-        return checkpoint(self.run_dir, trial, fold, WEIGHTS)
+    def checkpoint(self, key: FitKey) -> Path:
+        return checkpoint(self.run_dir, key.trial, key.fold, CHECKPOINT_SUFFIX)
 
 
 POOL = ModelPool()  # per process: every fit of an architecture re-uses its compiled model
@@ -94,12 +88,12 @@ class LedgerClassifier(KerasClassifier):
         return POOL.model(self._train_rows, **{name: params[name] for name in MODEL_NAMES})
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None, **kwargs: Any):
-        recorder = self.recorder
-        assert recorder is not None, "run_search() sets the recorder"
+        assert self.recorder is not None, "run_search() sets the recorder"
         params = from_sklearn(self.get_params())
-        trial, fold = recorder.locate(params, y)
-        path = recorder.checkpoint(trial, fold)
-        if (trial, fold) in recorder.done and path.exists():
+        key = self.recorder.locate(params, y)
+        path = self.recorder.checkpoint(key)
+        recorder = self.recorder.recorder
+        if key in recorder.done and path.exists():
             self.initialize(X, y)  # resumed: the same model as before, without training again
             if not self.model_.optimizer.built:  # so its saved state loads without a warning
                 self.model_.optimizer.build(self.model_.trainable_variables)
@@ -115,7 +109,7 @@ class LedgerClassifier(KerasClassifier):
         outcome = FitOutcome.from_history(
             dict(self.history_), recorder.training, time.perf_counter() - start
         )
-        recorder.record(trial, fold, params, outcome)
+        recorder.record(key, params, outcome)
         return self
 
 
@@ -128,7 +122,7 @@ def pipeline(ctx: Context) -> Pipeline:
         validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
         verbose=0,
     )
-    return Pipeline([("scale", StandardScaler()), (STEP, classifier)])
+    return Pipeline([("preprocess", preprocessor()), (STEP, classifier)])
     # --8<-- [end:pipeline]
 
 
@@ -138,11 +132,14 @@ def _end_joblib_workers() -> None:
     get_reusable_executor().shutdown(wait=True)
 
 
-def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, Any]]) -> None:
-    """Fit `search` on the development set, add CV scores to the ledger, score the refit model."""
+def run_search(
+    ctx: Context, search: GridSearchCV | RandomizedSearchCV, candidates: list[Params]
+) -> Outcome:
+    """Fit `search` on the development set, add CV scores to the ledger, return the refit
+    model. `candidates`: the configurations the search fits, in its order (trial numbers)."""
     split = ctx.split
     folds = [train for train, _ in search.cv.split(split.x_dev, split.y_dev)]
-    recorder = FitRecorder(ctx, [from_sklearn(c, STEP) for c in candidates], folds)
+    recorder = FitRecorder(ctx, candidates, folds)
     search.estimator.set_params(**{f"{STEP}__recorder": recorder})
     search.set_params(error_score="raise", n_jobs=ctx.workers)  # n_jobs: `--workers` processes
     from joblib import parallel_config
@@ -152,7 +149,7 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, An
     setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
     with parallel_config("loky", **setup), contextlib.ExitStack() as stack:
         if ctx.workers > 1:  # show the workers' fits as the ledger receives them
-            stack.enter_context(recorder.following())
+            stack.enter_context(recorder.recorder.following())
             stack.callback(_end_joblib_workers)  # not idle for minutes beside the next method
         search.fit(split.x_dev, split.y_dev)
 
@@ -162,14 +159,14 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[dict[str, An
         for fold in range(len(folds)):
             fold_score = float(results[f"split{fold}_test_score"][trial])
             ctx.ledger.add_extra(
-                ctx.run.run_id, trial, fold, {"cv_fold_score": fold_score, "cv_score": cv_score}
+                ctx.run_id, FitKey(trial, fold), {"cv_fold_score": fold_score, "cv_score": cv_score}
             )
     ctx.ledger.add_extra(
-        ctx.run.run_id, int(search.best_index_), REFIT, {"cv_score": float(search.best_score_)}
+        ctx.run_id, FitKey(int(search.best_index_), REFIT), {"cv_score": float(search.best_score_)}
     )
 
     best = search.best_estimator_  # refit on the whole development set (refit=True)
     best_path = ctx.run_dir / "best.keras"
     best.named_steps[STEP].model_.save(best_path)
     y_pred = np.asarray(best.predict(split.x_test))
-    ctx.finish(from_sklearn(search.best_params_, STEP), search.best_score_, best_path, y_pred)
+    return Outcome(from_sklearn(search.best_params_, STEP), search.best_score_, best_path, y_pred)

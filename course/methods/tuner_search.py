@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import keras_tuner
 import numpy as np
@@ -23,13 +23,12 @@ from keras_tuner.src.distribute import utils as dist_utils
 
 from course.config import Profile, Training
 from course.ledger import Recorder
-from course.model import FitOutcome, ModelPool, build_model, early_stopping, seed_everything
+from course.model import ModelPool, build_model, early_stopping, seed_everything
+from course.records import FitKey, FitOutcome
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
 from course.speed import VALIDATION_BATCH_SIZE
+from course.study import Context, Outcome
 from course.workers import failed, running
-
-if TYPE_CHECKING:
-    from course.runner import Context
 
 FOLD = 0  # one fit per trial, on the holdout split
 
@@ -75,8 +74,8 @@ class LedgerTunerMixin:
         super().pre_create_trial()  # type: ignore[misc]
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any):
-        recorder = self.recorder
-        recorded = recorder.connect().fit(recorder.run_id, int(trial.trial_id), FOLD)
+        recorder, key = self.recorder, FitKey(int(trial.trial_id), FOLD)
+        recorded = recorder.recorded(key)
         if recorded is not None:  # finished just before an interruption, before KerasTuner
             monitor = recorder.training.monitor  # marked it complete: do not train it again
             return {monitor: recorded[monitor]}
@@ -98,7 +97,7 @@ class LedgerTunerMixin:
                 "initial_epoch": initial,
                 "resumed_from": values.get("tuner/trial_id", ""),
             }
-        recorder.record(int(trial.trial_id), FOLD, params, outcome, extra)
+        recorder.record(key, params, outcome, extra)
         return histories
 
 
@@ -145,7 +144,7 @@ class TunerJob:
         # --8<-- [end:search]
 
 
-def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> None:
+def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outcome:
     """Search on the holdout split (in worker processes with `--workers`), then score the best
     trial's best epoch once on test."""
     from course.data import holdout_scaled
@@ -154,12 +153,7 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> None:
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
         ctx.split, profile.seed, profile.validation_size
     )
-    fits = ctx.ledger.fits(ctx.run.run_id)
-    task = ctx.progress.task(
-        ctx.label, max(planned_trials, len(fits)), [f["val_accuracy"] for f in fits]
-    )
-    recorder = Recorder(ctx.run.run_id, ctx.ledger.path, profile.seed, profile.training,
-                        ctx.ledger, task, {(f["trial"], f["fold"]) for f in fits})  # fmt: skip
+    recorder = ctx.recorder(planned_trials)
     job = TunerJob(factory, profile, ctx.settings, ctx.run_dir, recorder,
                    (x_train, y_train, x_val, y_val))  # fmt: skip
     tuner = job.tuner()
@@ -171,14 +165,15 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> None:
     best_trial = tuner.oracle.get_best_trials(1)[0]
     final = tuner.get_best_models(1)[0]  # the best trial's best epoch, from its checkpoint
     # --8<-- [end:best]
-    task.finish()
+    assert recorder.task is not None
+    recorder.task.finish()
     best_path = ctx.run_dir / "best.keras"
     final.save(best_path)
     y_pred = np.asarray(final.predict(x_test, verbose=0)).argmax(axis=1)
-    best_fit = ctx.ledger.fit(ctx.run.run_id, int(best_trial.trial_id), FOLD)
+    best_fit = ctx.ledger.fit(ctx.run_id, FitKey(int(best_trial.trial_id), FOLD))
     assert best_fit is not None, "every finished trial is in the ledger"
     # selection score: the validation accuracy of the chosen trial, as for the other methods
-    ctx.finish(best_fit["params"], best_fit["val_accuracy"], best_path, y_pred)
+    return Outcome(best_fit["params"], best_fit["val_accuracy"], best_path, y_pred)
 
 
 def search_distributed(job: TunerJob, tuner: keras_tuner.Tuner, workers: int) -> None:

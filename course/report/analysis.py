@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from course.errors import CourseError
-from course.methods.kt_hyperband import plan
 from course.report.evidence import Evidence
 from course.stats import holm, mcnemar, paired_seeds, spearman
 
@@ -142,12 +141,12 @@ def cv_study(ev: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def hyperband_plan(ev: Evidence, method: str = "kt-hyperband") -> pd.DataFrame:
-    """The schedule `course hyperband-plan` prints for the study's profile, beside what ran."""
-    settings = ev.provenance["config"]["methods"]["kt-hyperband"]
-    schedule = pd.DataFrame(
-        plan(settings["max_epochs"], settings["factor"], settings["hyperband_iterations"])
-    )  # trials.csv has no iteration column: iterations are summed per bracket and round
-    frame = schedule.groupby(["bracket", "round"], sort=False).agg(
+    """The schedule `course hyperband-plan` prints for the study's profile (exported as
+    hyperband_plan.csv), beside what ran."""
+    if ev.hyperband_plan is None:
+        raise CourseError("hyperband_plan.csv: missing; run `course export` first")
+    # trials.csv has no iteration column: iterations are summed per bracket and round
+    frame = ev.hyperband_plan.groupby(["bracket", "round"], sort=False).agg(
         trials=("trials", "sum"), epochs=("epochs", "first"), epochs_trained=("epochs_trained",
                                                                                "sum")
     ).reset_index()  # fmt: skip

@@ -10,12 +10,8 @@ from typing import Any
 import pandas as pd
 
 from course.errors import CourseError
-from course.methods import METHODS
 
-
-def slug_of(label: str) -> str:
-    """`randomized-search-cv[cv5-n30]` -> `randomized-search-cv`."""
-    return label.split("[", 1)[0]
+SEARCH = "search"  # the kind of run the scoreboard ranks (results.csv `kind`)
 
 
 def variant_of(label: str) -> str:
@@ -33,6 +29,8 @@ class Evidence:
     predictions: pd.DataFrame  # each run's prediction for every test row
     repeats: pd.DataFrame  # each run's result under every seed of the profile's repeats
     provenance: dict[str, Any]
+    catalog: pd.DataFrame | None = None  # methods.csv: every registered method, run or not
+    hyperband_plan: pd.DataFrame | None = None  # the profile's Hyperband schedule, if it has one
     benchmark: pd.DataFrame | None = None  # scripts/bench.py's table, when it has been run
 
     @classmethod
@@ -51,20 +49,22 @@ class Evidence:
                     "repeats",
                 )
             }
+            frames["catalog"] = pd.read_csv(data / "methods.csv")
             provenance = json.loads((generated / "provenance.json").read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise CourseError(
                 f"{exc.filename}: missing; run `course run-all` (or `course export`) first"
             ) from None
-        bench = data / "benchmark.csv"
-        benchmark = pd.read_csv(bench) if bench.is_file() else None
-        return cls(provenance=provenance, benchmark=benchmark, **frames)
+        optional = {
+            name: pd.read_csv(data / f"{name}.csv") if (data / f"{name}.csv").is_file() else None
+            for name in ("hyperband_plan", "benchmark")
+        }
+        return cls(provenance=provenance, **frames, **optional)
 
     @property
     def searches(self) -> pd.DataFrame:
-        """Results of the searches (the CV study's schemes are evidence, not competitors)."""
-        studies = {slug for slug, m in METHODS.items() if m.study}
-        return self.results[~self.results["method"].map(slug_of).isin(studies)]
+        """Results of the searches (a study's runs are evidence, not competitors)."""
+        return self.results[self.results["kind"] == SEARCH]
 
     def result(self, method: str) -> pd.Series | None:
         """The results row of a method label, or None when the study did not run it."""
@@ -73,8 +73,13 @@ class Evidence:
 
     def methods(self, slug: str) -> list[str]:
         """Method labels of a slug (its variants), in results order; seed protocol excluded."""
-        labels = self.results.loc[self.results["protocol"] == "clean", "method"]
-        return [m for m in labels if m == slug or m.startswith(f"{slug}[")]
+        clean = self.results[(self.results["protocol"] == "clean")]
+        return list(clean.loc[clean["slug"] == slug, "method"])
+
+    @property
+    def slugs(self) -> list[str]:
+        """Every registered method's slug, in course order (run or not)."""
+        return [] if self.catalog is None else list(self.catalog["slug"])
 
     def selection_trials(self, method: str) -> pd.DataFrame:
         """One row per configuration with the score the method selected on, in run order."""

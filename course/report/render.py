@@ -1,11 +1,12 @@
-"""`course report`: everything under docs/generated/ that is drawn from the exported data."""
+"""`course report`: everything under docs/generated/ that is drawn from the exported data (the
+CLI adds the reference pages, which come from the code)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from course.paths import GENERATED_DIR, write_atomic
-from course.report import figures, reference, tables
+from course.report import figures, tables
 from course.report.conclusions import verdicts
 from course.report.evidence import Evidence
 
@@ -41,8 +42,6 @@ def render(generated: Path = GENERATED_DIR) -> list[Path]:
     for stale in set(folder.glob("*.png")) - set(written):  # from a study that ran more
         stale.unlink()
     includes = tables.all_tables(ev, verdicts(ev))
-    includes["reference-cli"] = reference.cli()
-    includes["reference-profile"] = reference.profile()
     for name, alt in FIGURES.items():
         includes[f"figure-{name}"] = tables.HEADER + (
             tables.image(name, alt)

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from course.methods import METHODS
 from course.report import analysis
 from course.report.conclusions import Verdict, interval
 from course.report.evidence import Evidence
@@ -56,7 +55,7 @@ def scoreboard(ev: Evidence) -> str:
 
 
 def method_results(ev: Evidence, slug: str) -> str:
-    labels = [m for m in ev.results["method"] if m == slug or m.startswith(f"{slug}[")]
+    labels = list(ev.results.loc[ev.results["slug"] == slug, "method"])
     rows = []
     for label in labels:
         r = ev.result(label)
@@ -347,6 +346,6 @@ def all_tables(ev: Evidence, verdicts: list[Verdict]) -> dict[str, str]:
         "hyperband-plan": hyperband_plan(ev),
         "repeats": repeats(ev),
     }
-    for slug in METHODS:
+    for slug in ev.slugs:
         includes[f"results-{slug}"] = method_results(ev, slug)
     return {name: HEADER + text for name, text in includes.items()}

@@ -23,7 +23,7 @@
 # In this exercise you
 #
 # 1. copy the `quick` profile that ships with the package,
-# 2. change its search space and let `course.config.parse` validate it,
+# 2. change its search space and let `course.registry.parse_profile` validate it,
 # 3. **predict** how many configurations the grid loop will train, and check your prediction,
 # 4. let the real grid loop train them, exactly as `course run grid-loop --config my.toml` would.
 #
@@ -44,8 +44,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from course.config import load, parse
 from course.errors import CourseError
+from course.registry import load_profile, parse_profile
 
 # %% [markdown]
 # ## The starting point: the `quick` profile
@@ -91,11 +91,11 @@ MY_PREDICTION = 4  # <- how many configurations does your grid have?
 # %% [markdown]
 # ## Check
 #
-# `parse` validates the profile (it raises a one-line `CourseError` naming the key if something
-# is wrong), and `Space.size` counts the grid.
+# `parse_profile` validates the profile (it raises a one-line `CourseError` naming the key if
+# something is wrong), and `Space.size` counts the grid.
 
 # %%
-profile = parse(mine, "my-grid")
+profile = parse_profile(mine, "my-grid")
 counted = math.prod(len(values) for values in mine["space"].values())
 configurations = list(itertools.product(*profile.space.values.values()))
 
@@ -119,7 +119,7 @@ for configuration in configurations:
 broken = copy.deepcopy(mine)
 broken["space"]["units"] = [0, 16]
 try:
-    parse(broken, "broken")
+    parse_profile(broken, "broken")
 except CourseError as error:
     message = str(error)
     print(message)
@@ -161,7 +161,7 @@ if "COURSE_DATA_URL" not in env and root is not None and (root / "data/telecust.
 with tempfile.TemporaryDirectory() as tmp:
     path = Path(tmp) / "my-grid.toml"
     path.write_text(to_toml(runnable), encoding="utf-8")
-    assert load(path=path).space == profile.space, "the file holds the same grid"
+    assert load_profile(path=path).space == profile.space, "the file holds the same grid"
     command = [sys.executable, "-m", "course", "run", "grid-loop", "--config", str(path)]
     done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

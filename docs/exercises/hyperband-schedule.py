@@ -20,7 +20,7 @@
 # work out its whole schedule with pencil and paper before a single epoch is trained. That is
 # what this exercise asks.
 #
-# KerasTuner's arithmetic, which `course.methods.kt_hyperband.plan` reproduces:
+# KerasTuner's arithmetic, which `course.hyperband.plan` reproduces:
 #
 # * **Brackets.** Count how many times you can divide `max_epochs` by `factor` and still have at
 #   least one epoch (count the undivided `max_epochs` too). Brackets are numbered from that count
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from course.methods.kt_hyperband import plan
+from course.hyperband import plan
 
 # %% [markdown]
 # ## Your prediction
