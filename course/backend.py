@@ -1,7 +1,7 @@
 """Which Keras backend runs the fits. `KERAS_BACKEND` wins; otherwise the default below.
 
 JAX is the default because it trained this MLP 2-3x faster than TensorFlow on a 2-core machine
-(see DESIGN.md); the speed issue's benchmark re-measures it. Changing the default is one line.
+(`scripts/bench.py` measures it; the Performance page shows it). Changing the default is one line.
 """
 
 from __future__ import annotations

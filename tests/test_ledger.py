@@ -1,12 +1,19 @@
-"""The SQLite ledger on its own: WAL, resume by run id, fresh restarts."""
+"""The SQLite ledger on its own: WAL, resume by run id, fresh restarts, schema versions."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 from course.config import Training
-from course.ledger import Ledger, Run
+from course.ledger import SCHEMA_VERSION, Ledger, Run
 from course.records import FitKey, FitOutcome, FitRecord
+from tests.conftest import error_line, read_csv, run_course
+
+# A real ledger from before schema versions (main at c85d318): `course run grid-loop --profile
+# quick`, trimmed to that run.
+OLD_LEDGER = Path(__file__).parent / "data" / "ledger-before-versions.sqlite"
 
 
 def _run(run_id: str = "grid-loop-abc") -> Run:
@@ -50,3 +57,39 @@ def test_fits_survive_reopening_and_fresh_discards_them(tmp_path: Path) -> None:
     reopened.open_run(_run(), fresh=True)
     assert reopened.fits("grid-loop-abc") == []
     reopened.close()
+
+
+def test_a_ledger_from_before_schema_versions_migrates_and_exports(workdir: Path) -> None:
+    path = workdir / "runs" / "ledger.sqlite"
+    path.parent.mkdir()
+    shutil.copy(OLD_LEDGER, path)
+    old = sqlite3.connect(path)
+    columns = "run_id, trial, fold, params, epochs_run, best_epoch, val_accuracy, val_loss, history"
+    before = old.execute(f"SELECT {columns} FROM fits ORDER BY trial").fetchall()
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 0 and len(before) == 8
+    old.close()
+
+    ledger = Ledger(path)
+    assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    after = ledger.db.execute(f"SELECT {columns}, rung FROM fits ORDER BY trial").fetchall()
+    assert [tuple(row)[:-1] for row in after] == before  # every fit kept, value for value
+    assert {row["rung"] for row in after} == {0}
+    (run,) = ledger.runs()
+    result = ledger.result(run.run_id)
+    ledger.close()
+    Ledger(path).close()  # opened again: nothing left to migrate
+
+    proc = run_course("export", "--profile", "quick", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = read_csv(workdir / "docs" / "generated" / "data" / "results.csv")
+    assert row["run_id"] == run.run_id and float(row["test_accuracy"]) == result["test_accuracy"]
+
+
+def test_a_ledger_from_a_newer_course_is_refused_in_one_line(workdir: Path) -> None:
+    path = workdir / "runs" / "ledger.sqlite"
+    path.parent.mkdir()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    line = error_line(run_course("export", "--profile", "quick", cwd=workdir))
+    assert "newer than this course" in line and "ledger.sqlite" in line

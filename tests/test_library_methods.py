@@ -211,3 +211,22 @@ def test_interrupted_method_resumes_without_repeating_a_fit(
     uninterrupted, _ = _rows(quick_study, slug)
     for column in ("selection_score", "test_accuracy", *NAMES):
         assert resumed[column] == uninterrupted[column], column
+
+
+def test_each_method_searcher_asks_for_the_configurations_its_run_trained(
+    quick_study: Path,
+) -> None:
+    """The ask/tell searchers (what the lab can drive without training) are the searches the
+    runs made: the same configurations under the same trial numbers."""
+    from course.registry import method
+    from course.searchers import drain
+
+    for unit in expand(full_plan(["grid-loop", "grid-search-cv", "randomized-search-cv"]),
+                       PROFILE):  # fmt: skip
+        if unit.protocol != "clean":
+            continue
+        _, trials = _rows(quick_study, unit.label)
+        trained = {int(t["trial"]): {n: t[n] for n in NAMES} for t in trials if t["fold"] == "0"}
+        searcher = method(unit.slug).searcher(PROFILE, unit.settings)
+        asked = {c.trial: {n: str(v) for n, v in c.params.items()} for c in drain(searcher)}
+        assert asked == trained, unit.label

@@ -1,0 +1,48 @@
+"""toy-first: trains one configuration of the grid and calls it the winner.
+
+Not a search worth running, but every step a real method takes: it declares its settings,
+trains through the course's own builder and callbacks, records its fit in the ledger and
+returns its final model for the study to score. It lives outside `course/` on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course.config import Setting
+from course.data import holdout_scaled
+from course.methods.grid_loop import Job, fit_trials
+from course.model import build_model
+from course.space import split_params
+from course.study import Context, Method, Outcome
+
+
+class FirstConfiguration(Method):
+    slug = "toy-first"
+    title = "First configuration"
+    summary = "toy: trains one configuration of the grid (the plug-in path, tested)"
+    settings = (Setting("trial", int, 0, "Which configuration of the grid to train.", minimum=0),)
+
+    def check(self, profile: Any, settings: dict[str, Any]) -> None:
+        from course.errors import CourseError
+
+        if settings["trial"] >= profile.space.size:
+            raise CourseError(f"methods.toy-first.trial: the grid has {profile.space.size}")
+
+    def run(self, ctx: Context) -> Outcome:
+        profile, trial = ctx.profile, ctx.settings["trial"]
+        x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+            ctx.split, profile.seed, profile.validation_size
+        )
+        params = profile.space.grid()[trial]
+        job = Job(profile, ctx.run_id, ctx.ledger.path, ctx.run_dir,
+                  (x_train, y_train, x_val, y_val))  # fmt: skip
+        if not ctx.fits():  # a rerun resumes: the fit is in the ledger already
+            fit_trials(job, [(trial, params)], task=ctx.progress.task(ctx.label, 1))
+        (fit,) = ctx.fits()
+        model = build_model(**split_params(params)[0])
+        model.load_weights(job.checkpoint(trial))
+        path = ctx.run_dir / "best.keras"
+        model.save(path)
+        predictions = model.predict(x_test, verbose=0).argmax(axis=1)
+        return Outcome(params, fit["val_accuracy"], path, predictions)
