@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
-TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "rung", "seed", *NAMES, *FIT_COLUMNS,
-                 "protocol"]  # fmt: skip
+TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "seed", *NAMES, *FIT_COLUMNS, "protocol",
+                 "rung"]  # fmt: skip
 RESULT_SCORES = ["selection_score", "test_accuracy", "test_ci_low", "test_ci_high"]
 RESULT_COLUMNS = [
     "method",
@@ -147,11 +147,11 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
                 "run_id": run.run_id,
                 "trial": fit["trial"],
                 "fold": fit["fold"],
-                "rung": fit["rung"],
                 "seed": fit["seed"],
                 **fit["params"],
                 **{k: fit[k] for k in FIT_COLUMNS},
                 "protocol": run.protocol,
+                "rung": fit["rung"],
                 **fit["extra"],
             }
             extra_columns += [k for k in fit["extra"] if k not in extra_columns]

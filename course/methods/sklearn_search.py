@@ -44,11 +44,11 @@ def _fingerprint(y: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest()
 
 
-class FitRecorder:
-    """Tells each fit which trial and fold it is, and records it through the run's recorder.
+class FitLocator:
+    """Tells each fit which trial and fold it is, and carries the run's recorder.
 
     scikit-learn clones the classifier (deep-copying its parameters) for every fit; all clones
-    must share this one recorder, so copying returns the recorder itself. With `n_jobs > 1`
+    must share this one locator, so copying returns the locator itself. With `n_jobs > 1`
     it is pickled into worker processes (see `Recorder`).
     """
 
@@ -59,7 +59,7 @@ class FitRecorder:
         self.fold_of = {_fingerprint(y_dev[train]): k for k, train in enumerate(folds)}
         self.fold_of[_fingerprint(y_dev)] = REFIT
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> FitRecorder:
+    def __deepcopy__(self, memo: dict[int, Any]) -> FitLocator:
         return self
 
     def locate(self, params: Params, y: np.ndarray) -> FitKey:
@@ -79,20 +79,20 @@ class LedgerClassifier(KerasClassifier):
 
     _train_rows = 0  # rows Keras trains on in the current fit (before its validation split)
 
-    def __init__(self, model: Any = None, recorder: FitRecorder | None = None, **kwargs: Any):
+    def __init__(self, model: Any = None, locator: FitLocator | None = None, **kwargs: Any):
         super().__init__(model=model, **kwargs)
-        self.recorder = recorder
+        self.locator = locator
 
     def _build_keras_model(self):  # scikeras' hook: `model=` built through the pool
         params = from_sklearn(self.get_params())
         return POOL.model(self._train_rows, **{name: params[name] for name in MODEL_NAMES})
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None, **kwargs: Any):
-        assert self.recorder is not None, "run_search() sets the recorder"
+        assert self.locator is not None, "run_search() sets the locator"
         params = from_sklearn(self.get_params())
-        key = self.recorder.locate(params, y)
-        path = self.recorder.checkpoint(key)
-        recorder = self.recorder.recorder
+        key = self.locator.locate(params, y)
+        path = self.locator.checkpoint(key)
+        recorder = self.locator.recorder
         if key in recorder.done and path.exists():
             self.initialize(X, y)  # resumed: the same model as before, without training again
             if not self.model_.optimizer.built:  # so its saved state loads without a warning
@@ -139,8 +139,8 @@ def run_search(
     model. `candidates`: the configurations the search fits, in its order (trial numbers)."""
     split = ctx.split
     folds = [train for train, _ in search.cv.split(split.x_dev, split.y_dev)]
-    recorder = FitRecorder(ctx, candidates, folds)
-    search.estimator.set_params(**{f"{STEP}__recorder": recorder})
+    locator = FitLocator(ctx, candidates, folds)
+    search.estimator.set_params(**{f"{STEP}__locator": locator})
     search.set_params(error_score="raise", n_jobs=ctx.workers)  # n_jobs: `--workers` processes
     from joblib import parallel_config
 
@@ -149,7 +149,7 @@ def run_search(
     setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
     with parallel_config("loky", **setup), contextlib.ExitStack() as stack:
         if ctx.workers > 1:  # show the workers' fits as the ledger receives them
-            stack.enter_context(recorder.recorder.following())
+            stack.enter_context(locator.recorder.following())
             stack.callback(_end_joblib_workers)  # not idle for minutes beside the next method
         search.fit(split.x_dev, split.y_dev)
 
