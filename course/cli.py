@@ -20,7 +20,7 @@ try:  # the registered methods name the `run` argument's choices
     from course.registry import methods as registered
 
     METHODS = registered()
-except CourseError as exc:  # a broken method package, a bad setting: one line, as for any input
+except CourseError as exc:  # a broken method package, a bad $COURSE_* speed setting
     print(f"course: error: {exc}", file=sys.stderr)
     sys.exit(2)
 

@@ -7,6 +7,7 @@ Every validation error is one line naming the key, so the CLI can print it and e
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import tomllib
@@ -191,7 +192,8 @@ def settings(section: Mapping[str, Any], schema: Sequence[Setting], where: str) 
     check_keys(section, {s.key for s in schema}, where)
     values = {}
     for setting in schema:
-        value = get_value(section, setting.key, setting.kind, setting.default, where)
+        default = copy.deepcopy(setting.default)  # a list default: each profile its own
+        value = get_value(section, setting.key, setting.kind, default, where)
         if setting.minimum is not None and value < setting.minimum:
             raise CourseError(f"{where}{setting.key}: {value} must be at least {setting.minimum}")
         if setting.check is not None:

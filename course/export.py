@@ -18,7 +18,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from course import hyperband
 from course.config import Profile
 from course.data import load
 from course.errors import CourseError
@@ -203,13 +202,9 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
     registered = [{"slug": m.slug, "title": m.title, "summary": m.summary, "kind": m.kind}
                   for m in methods().values()]  # fmt: skip
     write_atomic(GENERATED_DATA_DIR / "methods.csv", _csv(METHOD_COLUMNS, registered))
-    hb = profile.methods.get("kt-hyperband")
-    plan_file = GENERATED_DATA_DIR / "hyperband_plan.csv"
-    if hb is not None:  # the schedule the profile plans, for the report to set beside the run
-        rows = hyperband.plan(hb["max_epochs"], hb["factor"], hb["hyperband_iterations"])
-        write_atomic(plan_file, _csv(list(hyperband.PLAN_COLUMNS), rows))
-    else:
-        plan_file.unlink(missing_ok=True)
+    for m in methods().values():  # what each method plans, e.g. Hyperband's schedule
+        for name, rows in m.plans(profile.methods.get(m.slug, {})).items():
+            write_atomic(GENERATED_DATA_DIR / f"{name}.csv", _csv(list(rows[0]), rows))
     seeds = sorted({row["seed"] for row in repeat_rows})
     write_atomic(
         GENERATED_DIR / "provenance.json", json.dumps(provenance(runs, seeds), indent=2) + "\n"

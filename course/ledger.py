@@ -27,6 +27,24 @@ if TYPE_CHECKING:
     from course.config import Training
     from course.progress import Task
 
+RUNS_TABLE = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    method TEXT NOT NULL,          -- label, e.g. grid-loop or grid-loop[seed-protocol]
+    slug TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    config_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    data_path TEXT NOT NULL,
+    data_sha256 TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    command TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    seconds REAL NOT NULL DEFAULT 0  -- wall time spent in this run, summed over invocations
+)"""
 FITS_TABLE = """
 CREATE TABLE IF NOT EXISTS fits (
     run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
@@ -45,30 +63,9 @@ CREATE TABLE IF NOT EXISTS fits (
     extra TEXT NOT NULL DEFAULT '{}',
     finished_at REAL NOT NULL,
     PRIMARY KEY (run_id, trial, fold, rung)
-);
-"""
-SCHEMA = (
-    """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    method TEXT NOT NULL,          -- label, e.g. grid-loop or grid-loop[seed-protocol]
-    slug TEXT NOT NULL,
-    protocol TEXT NOT NULL,
-    profile TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    config_hash TEXT NOT NULL,
-    config TEXT NOT NULL,
-    data_path TEXT NOT NULL,
-    data_sha256 TEXT NOT NULL,
-    backend TEXT NOT NULL,
-    command TEXT NOT NULL,
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    seconds REAL NOT NULL DEFAULT 0  -- wall time spent in this run, summed over invocations
-);
-"""
-    + FITS_TABLE
-    + """CREATE TABLE IF NOT EXISTS results (
+)"""
+RESULTS_TABLE = """
+CREATE TABLE IF NOT EXISTS results (
     run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
     params TEXT NOT NULL,
     selection_score REAL NOT NULL,
@@ -78,32 +75,36 @@ CREATE TABLE IF NOT EXISTS runs (
     predictions TEXT NOT NULL,      -- predicted class per test row, for paired comparisons
     model_path TEXT NOT NULL,
     labels TEXT                     -- true class per test row (NULL in ledgers from before)
-);
-"""
-)
+)"""
+# Version 0: every ledger from before versions were kept (fits keyed by trial and fold).
+# Version 1 was never released: the number marks the rung's arrival as the second change.
 SCHEMA_VERSION = 2
 FIT_COLUMNS = ("run_id, trial, fold, rung, params, seed, epochs_run, best_epoch, val_accuracy, "
                "val_loss, seconds, status, history, extra, finished_at")  # fmt: skip
 
 
-def _migrate(db: sqlite3.Connection, version: int) -> None:
-    """Bring a ledger from `version` to SCHEMA_VERSION in one transaction.
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
-    Version 0 is every ledger from before versions were kept; its fits had no rung (each
-    candidate trained at one budget), so every fit gets rung 0.
-    """
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Create a new ledger, or bring an older one to SCHEMA_VERSION, in one transaction that
+    re-reads the version: of two processes opening an old ledger at once, one migrates."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        if version < 2:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(results)")}
-            if "labels" not in columns:  # from before results kept the test labels
+        if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            fits = _columns(db, "fits")
+            if fits and "rung" not in fits:  # version 0: every fit trained at one budget
+                db.execute("ALTER TABLE fits RENAME TO fits_without_rung")
+                db.execute(FITS_TABLE)
+                old = FIT_COLUMNS.replace(" rung,", "")
+                db.execute(f"INSERT INTO fits ({old}) SELECT {old} FROM fits_without_rung")
+                db.execute("DROP TABLE fits_without_rung")
+            for table in (RUNS_TABLE, FITS_TABLE, RESULTS_TABLE):
+                db.execute(table)
+            if "labels" not in _columns(db, "results"):  # from before results kept labels
                 db.execute("ALTER TABLE results ADD COLUMN labels TEXT")
-            db.execute("ALTER TABLE fits RENAME TO fits_v1")
-            db.execute(FITS_TABLE)
-            old = FIT_COLUMNS.replace(" rung,", "")
-            db.execute(f"INSERT INTO fits ({old}) SELECT {old} FROM fits_v1")
-            db.execute("DROP TABLE fits_v1")
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -142,17 +143,14 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        tables = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'fits'")
         if version > SCHEMA_VERSION:
             self.db.close()
             raise CourseError(
                 f"{path}: ledger schema {version} is newer than this course's "
                 f"({SCHEMA_VERSION}); upgrade hpo-course or move {path.parent} aside"
             )
-        if version < SCHEMA_VERSION and tables.fetchone()[0]:
-            _migrate(self.db, version)
-        self.db.executescript(SCHEMA)
-        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION:  # new, or written by an older course (read-only otherwise)
+            _upgrade(self.db)
 
     def close(self) -> None:
         self.db.close()

@@ -17,9 +17,10 @@ GENERATED_DIR = Path("docs") / "generated"
 GENERATED_DATA_DIR = GENERATED_DIR / "data"
 
 
-def checkpoint(run_dir: Path, trial: int, fold: int, suffix: str) -> Path:
+def checkpoint(run_dir: Path, trial: int, fold: int, rung: int, suffix: str) -> Path:
     """Where ModelCheckpoint keeps the best epoch of one fit (a whole model, or weights)."""
-    return run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}{suffix}"
+    budget = f"-rung-{rung}" if rung else ""  # a candidate trained at several budgets
+    return run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}{budget}{suffix}"
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from course import paths
+from course.speed import CHECKPOINT_SUFFIX
 
 if TYPE_CHECKING:
     from course.config import Training
@@ -25,6 +29,10 @@ class FitKey(NamedTuple):
     trial: int
     fold: int = 0
     rung: int = 0
+
+    def checkpoint(self, run_dir: Path) -> Path:
+        """Where this fit's best epoch is kept (weights or a whole model: course/speed.py)."""
+        return paths.checkpoint(run_dir, *self, CHECKPOINT_SUFFIX)
 
 
 @dataclass(frozen=True)

@@ -21,32 +21,39 @@ GROUP = "course.methods"
 @functools.cache
 def methods() -> dict[str, Method]:
     """Every registered method by slug, in course order (`Method.order`, then slug)."""
-    found: dict[str, Method] = {}
+    found: dict[str, tuple[str, Method]] = {}
     for point in entry_points(group=GROUP):
+        where = f"method {point.name!r} ({point.value})"
         try:
             declared = point.load()
+            if not (isinstance(declared, type) and issubclass(declared, Method)):
+                raise TypeError("not a subclass of course.study.Method")
+            method = declared()
+            missing = [a for a in ("slug", "title", "summary") if not hasattr(method, a)]
+            if missing:
+                raise TypeError(f"it declares no {missing[0]}")
         except Exception as exc:  # a broken plugin is the user's to fix: say which one
-            raise CourseError(
-                f"method {point.name!r} ({point.value}) failed to load: {exc}"
-            ) from None
-        if not (isinstance(declared, type) and issubclass(declared, Method)):
-            raise CourseError(f"method {point.name!r} ({point.value}) is not a course Method")
-        method = declared()
+            raise CourseError(f"{where} failed to load: {exc} (reinstall it?)") from None
         if method.slug != point.name:
-            raise CourseError(f"entry point {point.name!r} declares a method {method.slug!r}")
-        found.setdefault(method.slug, method)  # one distribution seen twice on the path
+            raise CourseError(f"{where} declares the slug {method.slug!r}; they must match")
+        if point.name in found and found[point.name][0] != point.value:
+            raise CourseError(f"{where} and {found[point.name][0]} both claim {point.name!r}")
+        found[point.name] = (point.value, method)
     if not found:
         raise CourseError(
             f"no methods registered under {GROUP!r}; reinstall the package (pip install -e .)"
         )
-    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
+    ordered = sorted((m for _, m in found.values()), key=lambda m: (m.order, m.slug))
+    return {m.slug: m for m in ordered}
 
 
 def method(slug: str) -> Method:
     try:
         return methods()[slug]
     except KeyError:
-        raise CourseError(f"unknown method {slug!r}; see `course methods`") from None
+        raise CourseError(
+            f"unknown method {slug!r}; see `course methods` (a new one needs pip install)"
+        ) from None
 
 
 def schemas() -> dict[str, Any]:

@@ -22,7 +22,7 @@ from course.config import Profile
 from course.data import load_dataset, split
 from course.ledger import Ledger, Run
 from course.paths import LEDGER_FILE
-from course.plan import Unit, expand
+from course.plan import expand
 from course.progress import StudyProgress
 from course.registry import method
 from course.speed import settings
@@ -44,14 +44,14 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def train(ctx: Context, unit: Unit, fresh: bool) -> None:
+def train(ctx: Context, fresh: bool) -> None:
     """Let the method run (or resume) its search, then score its final model once on the test
-    set and record the result; a run that already finished is not entered."""
+    set and record the result."""
     if fresh:  # checkpoints and tuner state belong to the discarded fits
         shutil.rmtree(ctx.run_dir, ignore_errors=True)
     start = time.perf_counter()
     try:
-        outcome = method(unit.slug).run(ctx)
+        outcome = method(ctx.run.slug).run(ctx)
     finally:
         ctx.ledger.add_seconds(ctx.run_id, time.perf_counter() - start)
     score = accuracy_ci(ctx.split.y_test, outcome.predictions, seed=ctx.profile.seed)
@@ -117,7 +117,7 @@ def run_study(
                 if run.finished_at is None or ledger.result(run.run_id) is None:
                     ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
                                   progress, workers)  # fmt: skip
-                    train(ctx, unit, fresh)
+                    train(ctx, fresh)
                 if after_run is not None:
                     after_run(ledger)
                 if seeded.seed == profile.seed:

@@ -4,8 +4,8 @@ A method is a subclass of `Method`, registered under the `course.methods` entry-
 (see `course.registry`), so a method from another installed package joins `course methods`,
 `course run`, export and the scoreboard without an edit here. A method drives its library and
 returns an `Outcome`; the study (`course.runner`) scores that final model once on the test set
-and records the result. A method imports nothing above this module: not the runner, the CLI
-or the report.
+and records the result. A method imports nothing above `course.methods`: not the registry, the
+runner, the CLI or the report.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from course.config import Profile, Setting
 from course.ledger import Ledger, Recorder, Run, key_of
-from course.paths import RUNS_DIR, checkpoint
+from course.paths import RUNS_DIR
 from course.records import FitKey
-from course.speed import CHECKPOINT_SUFFIX
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,7 +44,8 @@ class Variant:
 @dataclass(frozen=True)
 class Outcome:
     """What a run returns: the configuration it chose, the score it chose by, where its final
-    model is, and that model's predicted class for every test row (in `Split.y_test` order)."""
+    model is (a file, or the run's folder when the final model is several, as the CV study's
+    average of fold models), and its predicted class for every test row (`Split.y_test` order)."""
 
     params: Params
     selection_score: float
@@ -64,8 +64,8 @@ class Candidate:
 
 
 class Searcher(Protocol):
-    """A method's search, driven ask/tell without training: the lab scores candidates from a
-    lookup table, a run scores them by fitting."""
+    """A method's search, driven ask/tell: a run scores each candidate by fitting it, a caller
+    without a model can score it from a lookup table instead."""
 
     def ask(self) -> Candidate | None:
         """The next candidate, or None when the search is over."""
@@ -104,8 +104,8 @@ class Context:
     def run_dir(self) -> Path:
         return RUNS_DIR / self.run_id
 
-    def checkpoint(self, key: FitKey, suffix: str = CHECKPOINT_SUFFIX) -> Path:
-        return checkpoint(self.run_dir, key.trial, key.fold, suffix)
+    def checkpoint(self, key: FitKey) -> Path:
+        return key.checkpoint(self.run_dir)
 
     def fits(self) -> list[dict[str, Any]]:
         """The fits this run has recorded so far (a resumed run starts with some)."""
@@ -145,6 +145,11 @@ class Method:
     def check(self, profile: Profile, settings: dict[str, Any]) -> None:
         """Refuse (with a `CourseError`) settings that cannot run with this profile, before
         anything trains."""
+
+    def plans(self, settings: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """Tables the method plans before it trains, by name (Hyperband's schedule): export
+        writes each as `data/<name>.csv`, so the report can set the plan beside the run."""
+        return {}
 
     def searcher(self, profile: Profile, settings: dict[str, Any]) -> Searcher:
         """This method's search, to drive ask/tell without training."""

@@ -79,6 +79,7 @@ def test_a_ledger_from_before_schema_versions_migrates_and_exports(workdir: Path
     ledger.close()
     Ledger(path).close()  # opened again: nothing left to migrate
 
+    assert run_course("data", "fetch", cwd=workdir).returncode == 0  # export summarises it
     proc = run_course("export", "--profile", "quick", cwd=workdir)
     assert proc.returncode == 0, proc.stderr
     (row,) = read_csv(workdir / "docs" / "generated" / "data" / "results.csv")

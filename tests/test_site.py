@@ -35,6 +35,7 @@ def _project_copy(tmp: Path, generated: Path) -> Path:
     shutil.copytree(generated, project / "docs" / "generated")
     shutil.copytree(ROOT / "course", project / "course")
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    shutil.copy(ROOT / "CONTRIBUTING.md", project / "CONTRIBUTING.md")  # the contributors page
     return project
 
 

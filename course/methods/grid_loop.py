@@ -17,24 +17,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from course.config import Profile
 from course.data import holdout_scaled
-from course.ledger import Ledger
+from course.ledger import Recorder
 from course.model import ModelPool, build_model, callbacks, seed_everything
-from course.paths import checkpoint
-from course.records import FitKey, FitOutcome, FitRecord
+from course.records import FitKey, FitOutcome
 from course.searchers import FixedSearcher, drain
 from course.space import split_params
-from course.speed import CHECKPOINT_SUFFIX, VALIDATION_BATCH_SIZE
+from course.speed import VALIDATION_BATCH_SIZE
 from course.study import CLEAN, SEED, Context, Method, Outcome
 from course.workers import running
-
-if TYPE_CHECKING:
-    from course.progress import Task
 
 FOLD = 0  # a single holdout fit per trial
 
@@ -44,69 +40,53 @@ class Job:
     """What a process needs to train trials of one run (picklable, for worker processes)."""
 
     profile: Profile
-    run_id: str
-    ledger_path: Path
     run_dir: Path
     arrays: tuple[np.ndarray, ...]  # x_train, y_train, x_val, y_val
 
     def checkpoint(self, trial: int) -> Path:
-        return checkpoint(self.run_dir, trial, FOLD, CHECKPOINT_SUFFIX)
+        return FitKey(trial, FOLD).checkpoint(self.run_dir)
 
 
-def fit_trials(job: Job, trials: list[tuple[int, dict[str, Any]]], task: Task | None) -> None:
+def fit_trials(job: Job, trials: list[tuple[int, dict[str, Any]]], recorder: Recorder) -> None:
     """Train `trials` (trial number, configuration) one after the other, recording each."""
     profile, (x_train, y_train, x_val, y_val) = job.profile, job.arrays
-    ledger = Ledger(job.ledger_path)
     pool = ModelPool()  # one compiled model per architecture: no recompiling on every fit
-    try:
-        # --8<-- [start:loop]
-        for trial, params in trials:
-            model_params, fit_params = split_params(params)  # epochs and batch size go to fit()
-            seed_everything(profile.seed)  # seeded per fit: a result never depends on fit order
-            model = pool.model(len(x_train), **model_params)  # as fresh as build_model(...)
-            start = time.perf_counter()
-            history = model.fit(
-                x_train, y_train,
-                validation_data=(x_val, y_val),
-                validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
-                callbacks=callbacks(profile.training, job.checkpoint(trial)),
-                verbose=0,
-                **fit_params,
-            )  # fmt: skip
-            outcome = FitOutcome.from_history(
-                history.history, profile.training, time.perf_counter() - start
-            )
-            ledger.record(job.run_id, FitRecord(FitKey(trial, FOLD), params, profile.seed, outcome))
-            if task is not None:
-                task.advance(outcome.val_accuracy)
-        # --8<-- [end:loop]
-    finally:
-        ledger.close()
+    # --8<-- [start:loop]
+    for trial, params in trials:
+        model_params, fit_params = split_params(params)  # epochs and batch size go to fit()
+        seed_everything(profile.seed)  # seeded per fit: a result never depends on fit order
+        model = pool.model(len(x_train), **model_params)  # as fresh as build_model(...)
+        start = time.perf_counter()
+        history = model.fit(
+            x_train, y_train,
+            validation_data=(x_val, y_val),
+            validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
+            callbacks=callbacks(profile.training, job.checkpoint(trial)),
+            verbose=0,
+            **fit_params,
+        )  # fmt: skip
+        outcome = FitOutcome.from_history(
+            history.history, profile.training, time.perf_counter() - start
+        )
+        recorder.record(FitKey(trial, FOLD), params, outcome)  # committed before the next fit
+    # --8<-- [end:loop]
 
 
-def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], core: int) -> None:
+def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], recorder: Recorder,
+            core: int) -> None:  # fmt: skip
     """A worker process: one core, single-threaded XLA, so workers do not fight over cores."""
     from course import workers
 
     workers.setup(core)
-    fit_trials(job, trials, task=None)
+    fit_trials(job, trials, recorder)  # its own copy: its own connection, no progress bar
 
 
-def fit_in_workers(job: Job, trials: list, workers: int, task: Task, ledger: Ledger) -> None:
-    """Share `trials` out to `workers` processes; follow their progress through the ledger."""
+def fit_in_workers(job: Job, trials: list, workers: int, recorder: Recorder) -> None:
+    """Share `trials` out to `workers` processes; follow their fits through the ledger."""
     shares = [trials[i::workers] for i in range(workers)]
-    args = [(job, share, core) for core, share in enumerate(shares) if share]
-    pending = {trial for trial, _ in trials}
-    with running(_worker, args, "grid-loop") as processes:
-        while pending:
-            alive = any(p.is_alive() for p in processes)  # before reading: no fit is missed
-            for fit in ledger.fits(job.run_id):
-                if fit["trial"] in pending:
-                    pending.discard(fit["trial"])
-                    task.advance(fit["val_accuracy"])
-            if not alive:
-                break
-            time.sleep(0.3)
+    args = [(job, share, recorder, core) for core, share in enumerate(shares) if share]
+    with recorder.following(), running(_worker, args, "grid-loop"):
+        pass  # leaving the block waits for the workers, then reads the ledger once more
 
 
 class GridLoop(Method):
@@ -120,19 +100,19 @@ class GridLoop(Method):
         return FixedSearcher(profile.space.grid())  # every combination of the candidate values
 
     def run(self, ctx: Context) -> Outcome:
-        profile, ledger, run_id = ctx.profile, ctx.ledger, ctx.run_id
+        profile = ctx.profile
         x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
             ctx.split, profile.seed, profile.validation_size, ctx.protocol
         )
-        done = {fit["trial"]: fit["val_accuracy"] for fit in ctx.fits()}
-        task = ctx.progress.task(ctx.label, profile.space.size, list(done.values()))
-        todo = [(c.trial, c.params) for c in drain(self.searcher(profile, ctx.settings))
-                if c.trial not in done]  # fmt: skip
-        job = Job(profile, run_id, ledger.path, ctx.run_dir, (x_train, y_train, x_val, y_val))
+        candidates = drain(self.searcher(profile, ctx.settings))
+        recorder = ctx.recorder(len(candidates))
+        todo = [(c.trial, c.params) for c in candidates
+                if FitKey(c.trial, FOLD) not in recorder.done]  # fmt: skip
+        job = Job(profile, ctx.run_dir, (x_train, y_train, x_val, y_val))
         if ctx.workers > 1 and len(todo) > 1:
-            fit_in_workers(job, todo, ctx.workers, task, ledger)
+            fit_in_workers(job, todo, ctx.workers, recorder)
         else:
-            fit_trials(job, todo, task)
+            fit_trials(job, todo, recorder)
 
         # --8<-- [start:final]
         fits = ctx.fits()

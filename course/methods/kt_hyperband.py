@@ -75,6 +75,9 @@ class KTHyperband(Method):
                 "hyperband_iterations, tune more hyperparameters, or --skip kt-hyperband"
             )
 
+    def plans(self, settings: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        return {"hyperband_plan": schedule(settings)}
+
     def run(self, ctx: Context) -> Outcome:
         from course.methods.tuner_search import run_tuner
 

@@ -75,12 +75,12 @@ class SklearnRandomizedSearch(Method):
         from course.methods.sklearn_search import STEP, pipeline, run_search
 
         profile = ctx.profile
-        n_iter = min(ctx.settings["n_iter"], profile.space.size)  # never more than the grid holds
+        candidates = [c.params for c in drain(self.searcher(profile, ctx.settings))]
         # --8<-- [start:search]
         search = RandomizedSearchCV(
             pipeline(ctx),
             param_distributions=profile.space.param_grid(step=STEP),  # lists: sampled uniformly
-            n_iter=n_iter,
+            n_iter=len(candidates),  # the profile's n_iter, at most the grid's size
             cv=StratifiedKFold(
                 n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed
             ),
@@ -88,5 +88,4 @@ class SklearnRandomizedSearch(Method):
             refit=True,
         )
         # --8<-- [end:search]
-        candidates = [c.params for c in drain(self.searcher(profile, ctx.settings))]
         return run_search(ctx, search, candidates)  # the same draws the search makes

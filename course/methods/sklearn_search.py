@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,10 +25,9 @@ from sklearn.pipeline import Pipeline
 
 from course.data import preprocessor
 from course.model import ModelPool, build_model, callbacks, seed_everything
-from course.paths import checkpoint
 from course.records import FitKey, FitOutcome
 from course.space import MODEL_NAMES, Params, from_sklearn
-from course.speed import CHECKPOINT_SUFFIX, VALIDATION_BATCH_SIZE
+from course.speed import VALIDATION_BATCH_SIZE
 from course.study import Context, Outcome
 
 if TYPE_CHECKING:
@@ -65,9 +63,6 @@ class FitLocator:
     def locate(self, params: Params, y: np.ndarray) -> FitKey:
         return FitKey(self.candidates.index(params), self.fold_of[_fingerprint(y)])
 
-    def checkpoint(self, key: FitKey) -> Path:
-        return checkpoint(self.run_dir, key.trial, key.fold, CHECKPOINT_SUFFIX)
-
 
 POOL = ModelPool()  # per process: every fit of an architecture re-uses its compiled model
 
@@ -91,7 +86,7 @@ class LedgerClassifier(KerasClassifier):
         assert self.locator is not None, "run_search() sets the locator"
         params = from_sklearn(self.get_params())
         key = self.locator.locate(params, y)
-        path = self.locator.checkpoint(key)
+        path = key.checkpoint(self.locator.run_dir)
         recorder = self.locator.recorder
         if key in recorder.done and path.exists():
             self.initialize(X, y)  # resumed: the same model as before, without training again

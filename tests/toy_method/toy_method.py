@@ -35,10 +35,10 @@ class FirstConfiguration(Method):
             ctx.split, profile.seed, profile.validation_size
         )
         params = profile.space.grid()[trial]
-        job = Job(profile, ctx.run_id, ctx.ledger.path, ctx.run_dir,
-                  (x_train, y_train, x_val, y_val))  # fmt: skip
-        if not ctx.fits():  # a rerun resumes: the fit is in the ledger already
-            fit_trials(job, [(trial, params)], task=ctx.progress.task(ctx.label, 1))
+        job = Job(profile, ctx.run_dir, (x_train, y_train, x_val, y_val))
+        recorder = ctx.recorder(1)  # the run's ledger, and its bar on the progress display
+        if not recorder.done:  # a rerun resumes: the fit is in the ledger already
+            fit_trials(job, [(trial, params)], recorder)
         (fit,) = ctx.fits()
         model = build_model(**split_params(params)[0])
         model.load_weights(job.checkpoint(trial))
