@@ -40,7 +40,13 @@ def profile() -> str:
         space_rows.append((f"`space.{name}`", f"list of {kind.__name__}", rule, where))
     space = table(["key", "type", "values", "used by"], space_rows)
     method_rows = [
-        (f"`methods.{slug}.{s.key}`", s.kind.__name__, f"`{s.default}`", s.described, s.meaning)
+        (
+            f"`methods.{slug}.{s.key}`",
+            s.kind.__name__,
+            f"`{json.dumps(s.default)}`",
+            s.described,
+            s.meaning,
+        )
         for slug, method in methods().items()
         for s in method.settings
     ]
