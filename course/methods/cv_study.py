@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from course.config import Setting
 from course.data import fitted_preprocessor
@@ -29,6 +27,9 @@ from course.records import FitKey, FitOutcome
 from course.space import split_params
 from course.speed import VALIDATION_BATCH_SIZE
 from course.study import STUDY, Context, Method, Outcome, Variant
+
+if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its methods
+    import numpy as np
 
 HOLDOUT = 1  # a "one-fold" scheme: the grid loop's holdout split
 MIN_FOLDS = 2
@@ -45,6 +46,7 @@ def _folds(raw: list[Any], where: str) -> list[int]:
 
 def folds(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Row indices of the development set, per fold: (learn from, stop on, score on)."""
+    import numpy as np
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     profile, y = ctx.profile, ctx.split.y_dev
@@ -69,6 +71,8 @@ def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _probabilities(model: Any, x: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     return np.asarray(model(x, training=False))  # one eager call: no program to compile
 
 
@@ -90,6 +94,8 @@ class CVStudy(Method):
         ]
 
     def run(self, ctx: Context) -> Outcome:
+        import numpy as np
+
         profile, split = ctx.profile, ctx.split
         grid = profile.space.grid()
         parts = folds(ctx)

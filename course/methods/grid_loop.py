@@ -17,9 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from course.config import Profile
 from course.data import holdout_scaled
@@ -31,6 +29,9 @@ from course.space import split_params
 from course.speed import VALIDATION_BATCH_SIZE
 from course.study import CLEAN, SEED, Context, Method, Outcome
 from course.workers import running
+
+if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its methods
+    import numpy as np
 
 FOLD = 0  # a single holdout fit per trial
 
