@@ -79,7 +79,9 @@ def hide_tensorflow() -> None:
     if keras.backend.backend() != "tensorflow":
         from keras.src.utils import module_utils
 
-        module_utils.tensorflow._available = False  # private flag of Keras' lazy TF import
+        # Private: Keras has no public switch for its lazy TensorFlow import;
+        # tests/test_private_apis.py fails loudly if this flag moves.
+        module_utils.tensorflow._available = False
 
 
 @contextmanager

@@ -19,7 +19,6 @@ from typing import Any
 
 import keras_tuner
 import numpy as np
-from keras_tuner.src.distribute import utils as dist_utils
 
 from course.config import Profile, Training
 from course.ledger import Recorder
@@ -31,6 +30,8 @@ from course.study import Context, Outcome
 from course.workers import failed, running
 
 FOLD = 0  # one fit per trial, on the holdout split
+# KerasTuner's documented switch into distributed mode (with _PORT and _TUNER_ID beside it)
+ORACLE_IP = "KERASTUNER_ORACLE_IP"
 
 
 # --8<-- [start:hypermodel]
@@ -69,7 +70,7 @@ class LedgerTunerMixin:
     recorder: Recorder
 
     def pre_create_trial(self) -> None:
-        if dist_utils.has_chief_oracle():  # a worker whose chief answers IDLE asks again at
+        if ORACLE_IP in os.environ:  # a worker whose chief answers IDLE asks again at
             time.sleep(0.05)  # once: pace it, so waiting does not take a core from the others
         super().pre_create_trial()  # type: ignore[misc]
 
@@ -183,12 +184,14 @@ def search_distributed(job: TunerJob, tuner: keras_tuner.Tuner, workers: int) ->
     import types
     from unittest import mock
 
+    # Private: KerasTuner has no public way to shorten the chief's 20 s wait between checks;
+    # tests/test_private_apis.py fails loudly if this module or its `time` moves.
     from keras_tuner.src.distribute import oracle_chief
 
     with socket.socket() as probe:  # a free port for the oracle
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
+    env = {ORACLE_IP: "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
     args = [(job, env, i) for i in range(workers)]
     with running(_tuner_worker, args, "KerasTuner") as processes:
         gone_since: list[float] = []

@@ -1,0 +1,24 @@
+"""The private names the package leans on where Keras and KerasTuner offer no public one: if an
+upgrade moves one, this fails by name instead of a method slowing down or hanging unexplained."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+from course import backend
+
+
+def test_keras_still_has_its_lazy_tensorflow_flag() -> None:
+    """course/backend.py `hide_tensorflow` sets it, so Keras on JAX never loads TensorFlow."""
+    backend.configure()
+    module_utils = importlib.import_module("keras.src.utils.module_utils")
+    assert hasattr(module_utils.tensorflow, "_available"), "update backend.hide_tensorflow"
+
+
+def test_keras_tuner_chief_still_waits_through_its_module_time() -> None:
+    """course/methods/tuner_search.py replaces `oracle_chief.time` to wait 0.2 s, not 20 s."""
+    backend.configure()
+    oracle_chief = importlib.import_module("keras_tuner.src.distribute.oracle_chief")
+    assert callable(oracle_chief.time.sleep), "update tuner_search.search_distributed"
+    assert "time.sleep(" in inspect.getsource(oracle_chief), "update search_distributed"
