@@ -22,3 +22,14 @@ def test_keras_tuner_chief_still_waits_through_its_module_time() -> None:
     oracle_chief = importlib.import_module("keras_tuner.src.distribute.oracle_chief")
     assert callable(oracle_chief.time.sleep), "update tuner_search.search_distributed"
     assert "time.sleep(" in inspect.getsource(oracle_chief), "update search_distributed"
+
+
+def test_keras_tuner_still_saves_its_state_through_utils_save_json() -> None:
+    """course/methods/tuner_search.py makes that function atomic, so a killed run resumes."""
+    backend.configure()
+    stateful = importlib.import_module("keras_tuner.src.engine.stateful")
+    assert "utils.save_json(" in inspect.getsource(stateful), "update tuner_search"
+    from course.methods import tuner_search
+
+    utils = importlib.import_module("keras_tuner.src.utils")
+    assert utils.save_json is tuner_search._save_json_atomically

@@ -11,6 +11,7 @@ EarlyStopping goes through `search()`. KerasTuner checkpoints each trial's best 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from collections.abc import Callable
@@ -19,10 +20,12 @@ from typing import Any
 
 import keras_tuner
 import numpy as np
+from keras_tuner.src import utils as kt_utils
 
 from course.config import Profile, Training
 from course.ledger import Recorder
 from course.model import ModelPool, build_model, early_stopping, seed_everything
+from course.paths import write_atomic
 from course.records import FitKey, FitOutcome
 from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
 from course.speed import VALIDATION_BATCH_SIZE
@@ -32,6 +35,20 @@ from course.workers import failed, running
 FOLD = 0  # one fit per trial, on the holdout split
 # KerasTuner's documented switch into distributed mode (with _PORT and _TUNER_ID beside it)
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
+
+
+def _save_json_atomically(path: str, obj: Any) -> str:
+    """KerasTuner's `utils.save_json`, written beside the file and renamed: a run killed while
+    KerasTuner saves its state leaves the previous oracle.json whole, so the rerun resumes
+    (a truncated one stopped it with a JSONDecodeError)."""
+    text = json.dumps(obj)
+    write_atomic(Path(path), text)
+    return text
+
+
+# Private: KerasTuner saves every oracle.json and trial.json through `utils.save_json` and has
+# no public hook for how; tests/test_private_apis.py fails loudly if that stops being so.
+kt_utils.save_json = _save_json_atomically
 
 
 # --8<-- [start:hypermodel]
