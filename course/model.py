@@ -8,6 +8,15 @@ from typing import TYPE_CHECKING, Any
 from course import speed
 from course.config import Training
 from course.data import CLASSES, FEATURES
+from course.space import (
+    HIDDEN_ACTIVATION,
+    INPUT_ACTIVATION,
+    LAYERS,
+    MODEL_NAMES,
+    OPTIMIZER,
+    UNITS,
+    Params,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -25,23 +34,19 @@ def seed_everything(seed: int) -> None:
 
 
 # --8<-- [start:build]
-def build_model(
-    layers: int,
-    units: int,
-    input_activation: str,
-    hidden_activation: str,
-    optimizer: str,
-) -> keras.Model:
-    """An MLP: an input Dense layer, `layers` hidden Dense layers of the same width, softmax."""
+def build_model(params: Params) -> keras.Model:
+    """An MLP: an input Dense layer, `layers` hidden Dense layers of the same width, softmax.
+    `params` is a configuration of the space (its fit arguments, epochs and batch size, unused)."""
     import keras
 
+    units = params[UNITS]
     model = keras.Sequential([keras.Input(shape=(len(FEATURES),))])
-    model.add(keras.layers.Dense(units, activation=input_activation))
-    for _ in range(layers):
-        model.add(keras.layers.Dense(units, activation=hidden_activation))
+    model.add(keras.layers.Dense(units, activation=params[INPUT_ACTIVATION]))
+    for _ in range(params[LAYERS]):
+        model.add(keras.layers.Dense(units, activation=params[HIDDEN_ACTIVATION]))
     model.add(keras.layers.Dense(len(CLASSES), activation="softmax"))
     model.compile(
-        optimizer=optimizer,
+        optimizer=params[OPTIMIZER],
         loss="sparse_categorical_crossentropy",  # labels are class indices 0..3
         metrics=["accuracy"],
         steps_per_execution=speed.STEPS_PER_EXECUTION,  # see course/speed.py
@@ -101,15 +106,15 @@ class ModelPool:
     def __init__(self) -> None:
         self._models: dict[tuple[tuple[str, Any], ...], keras.Model] = {}
 
-    def model(self, n_samples: int, **params: Any) -> keras.Model:
+    def model(self, n_samples: int, params: Params) -> keras.Model:
         """A model ready to fit on `n_samples` rows; call it right after `seed_everything`."""
         import keras
         import numpy as np
 
-        fresh = build_model(**params)  # draws the initial weights from the seeded generators
+        fresh = build_model(params)  # draws the initial weights from the seeded generators
         if keras.backend.backend() != "jax" or not speed.REUSE_MODELS:
             return fresh
-        key = tuple(sorted(params.items()))
+        key = tuple((name, params[name]) for name in MODEL_NAMES)  # its architecture
         pooled = self._models.get(key)
         if pooled is None or pooled.train_function is None:  # none yet, or never trained
             self._models[key] = fresh

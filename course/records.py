@@ -48,11 +48,12 @@ class FitOutcome:
     status: str = OK
 
     @classmethod
-    def from_history(
-        cls, history: dict[str, list[Any]], training: Training, seconds: float, pruned: bool = False
-    ) -> FitOutcome:
+    def from_history(cls, history: dict[str, list[Any]], training: Training, seconds: float,
+                     pruned: bool = False, initial_epoch: int = 0) -> FitOutcome:  # fmt: skip
         """Locate the best epoch exactly as the callbacks did: the first strict optimum. A fit
-        a pruner stopped early is `pruned` (its scores are those of the epochs it ran)."""
+        a pruner stopped early is `pruned` (its scores are those of the epochs it ran); one
+        that continued an earlier fit from `initial_epoch` counts its best epoch from the
+        start of training."""
         monitored = history[training.monitor]
         pick = min if training.mode == "min" else max
         best = monitored.index(pick(monitored))
@@ -60,7 +61,7 @@ class FitOutcome:
         status = OK if all(math.isfinite(v) for v in clean["val_loss"]) else DIVERGED
         return cls(
             epochs_run=len(monitored),
-            best_epoch=best + 1,
+            best_epoch=initial_epoch + best + 1,
             val_accuracy=clean["val_accuracy"][best],
             val_loss=clean["val_loss"][best],
             seconds=seconds,

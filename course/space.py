@@ -17,21 +17,27 @@ from course.errors import CourseError
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "softplus", "linear")
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 
+# The names, spelled once: the model builder, the libraries' adapters and the report use these.
+LAYERS, UNITS = "layers", "units"  # hidden Dense layers after the input one, and their width
+EPOCHS = "epochs"  # the epoch *budget* of a fit (EarlyStopping may end it sooner: `epochs_run`)
+BATCH_SIZE = "batch_size"
+INPUT_ACTIVATION, HIDDEN_ACTIVATION = "input_activation", "hidden_activation"
+OPTIMIZER = "optimizer"
+
 # name -> (type, allowed values or None for "any positive integer"), in the order of the
 # trials.csv / results.csv columns.
 HYPERPARAMETERS: dict[str, tuple[type, tuple[str, ...] | None]] = {
-    "layers": (int, None),
-    "units": (int, None),
-    "epochs": (int, None),
-    "batch_size": (int, None),
-    "input_activation": (str, ACTIVATIONS),
-    "hidden_activation": (str, ACTIVATIONS),
-    "optimizer": (str, OPTIMIZERS),
+    LAYERS: (int, None),
+    UNITS: (int, None),
+    EPOCHS: (int, None),
+    BATCH_SIZE: (int, None),
+    INPUT_ACTIVATION: (str, ACTIVATIONS),
+    HIDDEN_ACTIVATION: (str, ACTIVATIONS),
+    OPTIMIZER: (str, OPTIMIZERS),
 }
 NAMES: tuple[str, ...] = tuple(HYPERPARAMETERS)
-EPOCHS = "epochs"  # Hyperband allots this one itself
-# Arguments of `Model.fit` rather than of the model builder.
-FIT_NAMES: tuple[str, ...] = (EPOCHS, "batch_size")
+# Arguments of `Model.fit` rather than of the model builder (Hyperband allots EPOCHS itself).
+FIT_NAMES: tuple[str, ...] = (EPOCHS, BATCH_SIZE)
 MODEL_NAMES: tuple[str, ...] = tuple(n for n in NAMES if n not in FIT_NAMES)
 
 Params = dict[str, Any]

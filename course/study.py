@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from course.config import Profile, Setting
+from course.fitting import Fitter
 from course.ledger import Ledger, Recorder, Run, key_of
 from course.paths import RUNS_DIR
 from course.records import FitKey
@@ -119,6 +120,10 @@ class Context:
                                   [f["val_accuracy"] for f in fits])  # fmt: skip
         return Recorder(self.run_id, self.ledger.path, self.profile.seed, self.profile.training,
                         self.ledger, task, {key_of(f) for f in fits})  # fmt: skip
+
+    def fitter(self, total: int) -> Fitter:
+        """How this run fits its models (`course.fitting`), recording into `recorder(total)`."""
+        return Fitter(self.recorder(total), self.run_dir)
 
 
 class Method:

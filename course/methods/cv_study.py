@@ -16,20 +16,20 @@ the predicted probabilities of that configuration's fold models (no refit).
 from __future__ import annotations
 
 import itertools
-import time
 from typing import TYPE_CHECKING, Any
 
 from course.config import Setting
 from course.data import fitted_preprocessor
 from course.errors import CourseError
-from course.model import ModelPool, build_model, callbacks, seed_everything
-from course.records import FitKey, FitOutcome
-from course.space import split_params
-from course.speed import VALIDATION_BATCH_SIZE
+from course.records import FitKey
 from course.study import STUDY, Context, Method, Outcome, Variant
 
 if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its methods
+    from collections.abc import Callable
+
     import numpy as np
+
+    from course.data import Split
 
 HOLDOUT = 1  # a "one-fold" scheme: the grid loop's holdout split
 MIN_FOLDS = 2
@@ -64,6 +64,19 @@ def folds(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         schemes.append((train[:cut], train[cut:], held))
     # --8<-- [end:folds]
     return schemes
+
+
+def _scorer(split: Split, x: np.ndarray, x_test: np.ndarray, learn: np.ndarray,
+            held: np.ndarray) -> Callable[[Any], dict[str, Any]]:  # fmt: skip
+    """What the study keeps of a fold model's best epoch: its held-out fold score, its score
+    on the untouched test rows and how many rows it learned from."""
+
+    def score(model: Any) -> dict[str, Any]:
+        return {"cv_fold_score": _accuracy(model, x[held], split.y_dev[held]),
+                "test_accuracy": _accuracy(model, x_test, split.y_test),
+                "train_rows": len(learn)}  # fmt: skip
+
+    return score
 
 
 def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
@@ -103,38 +116,16 @@ class CVStudy(Method):
         # rows) transformed for each fold, once
         fitted = [fitted_preprocessor(split.x_dev[learn]) for learn, _, _ in parts]
         scaled = [(s.transform(split.x_dev), s.transform(split.x_test)) for s in fitted]
-        recorder = ctx.recorder(len(grid) * len(parts))
-        pool = ModelPool()
+        fitter = ctx.fitter(len(grid) * len(parts))
         for (trial, params), (fold, (learn, stop, held)) in itertools.product(
             enumerate(grid), enumerate(parts)
         ):
-            key = FitKey(trial, fold)
-            if key in recorder.done:
+            if FitKey(trial, fold) in fitter.done:
                 continue
-            model_params, fit_params = split_params(params)
             (x, x_test), y = scaled[fold], split.y_dev
-            path = ctx.checkpoint(key)
-            seed_everything(profile.seed)
-            model = pool.model(len(learn), **model_params)
-            start = time.perf_counter()
-            history = model.fit(
-                x[learn], y[learn],
-                validation_data=(x[stop], y[stop]),
-                validation_batch_size=VALIDATION_BATCH_SIZE,
-                callbacks=callbacks(profile.training, path),
-                verbose=0,
-                **fit_params,
-            )  # fmt: skip
-            outcome = FitOutcome.from_history(
-                history.history, profile.training, time.perf_counter() - start
-            )
-            model.load_weights(path)  # the best epoch, as every method scores it
-            extra = {
-                "cv_fold_score": _accuracy(model, x[held], y[held]),
-                "test_accuracy": _accuracy(model, x_test, split.y_test),
-                "train_rows": len(learn),
-            }
-            recorder.record(key, params, outcome, extra)
+            fitter.fit(FitKey(trial, fold), params, (x[learn], y[learn]),
+                       validation=(x[stop], y[stop]),
+                       score=_scorer(split, x, x_test, learn, held))  # fmt: skip
 
         fits = ctx.fits()
         scores = {t: float(np.mean([f["extra"]["cv_fold_score"] for f in fits if f["trial"] == t]))
@@ -145,8 +136,7 @@ class CVStudy(Method):
         best = max(scores, key=lambda t: (scores[t], -t))
         probabilities = []
         for fold in range(len(parts)):  # the pick's fold models, averaged
-            model = build_model(**split_params(grid[best])[0])
-            model.load_weights(ctx.checkpoint(FitKey(best, fold)))
+            model = fitter.best(FitKey(best, fold), grid[best])
             probabilities.append(_probabilities(model, scaled[fold][1]))
         y_pred = np.mean(probabilities, axis=0).argmax(axis=1)
         return Outcome(grid[best], scores[best], ctx.run_dir, y_pred)

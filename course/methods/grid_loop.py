@@ -14,79 +14,45 @@ single process trains (a test compares them).
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.config import Profile
 from course.data import holdout_scaled
-from course.ledger import Recorder
-from course.model import ModelPool, build_model, callbacks, seed_everything
-from course.records import FitKey, FitOutcome
+from course.fitting import Fitter, keep_final
+from course.records import FitKey
 from course.searchers import FixedSearcher, drain
-from course.space import split_params
-from course.speed import VALIDATION_BATCH_SIZE
 from course.study import CLEAN, SEED, Context, Method, Outcome
 from course.workers import running
 
 if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its methods
     import numpy as np
 
-FOLD = 0  # a single holdout fit per trial
+Trials = list[tuple[int, dict[str, Any]]]  # (trial number, configuration)
 
 
-@dataclass(frozen=True)
-class Job:
-    """What a process needs to train trials of one run (picklable, for worker processes)."""
-
-    profile: Profile
-    run_dir: Path
-    arrays: tuple[np.ndarray, ...]  # x_train, y_train, x_val, y_val
-
-    def checkpoint(self, trial: int) -> Path:
-        return FitKey(trial, FOLD).checkpoint(self.run_dir)
-
-
-def fit_trials(job: Job, trials: list[tuple[int, dict[str, Any]]], recorder: Recorder) -> None:
-    """Train `trials` (trial number, configuration) one after the other, recording each."""
-    profile, (x_train, y_train, x_val, y_val) = job.profile, job.arrays
-    pool = ModelPool()  # one compiled model per architecture: no recompiling on every fit
+def fit_trials(fitter: Fitter, arrays: tuple[np.ndarray, ...], trials: Trials) -> None:
+    """Train `trials` one after the other on (x_train, y_train, x_val, y_val), recording each."""
+    x_train, y_train, x_val, y_val = arrays
     # --8<-- [start:loop]
     for trial, params in trials:
-        model_params, fit_params = split_params(params)  # epochs and batch size go to fit()
-        seed_everything(profile.seed)  # seeded per fit: a result never depends on fit order
-        model = pool.model(len(x_train), **model_params)  # as fresh as build_model(...)
-        start = time.perf_counter()
-        history = model.fit(
-            x_train, y_train,
-            validation_data=(x_val, y_val),
-            validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
-            callbacks=callbacks(profile.training, job.checkpoint(trial)),
-            verbose=0,
-            **fit_params,
-        )  # fmt: skip
-        outcome = FitOutcome.from_history(
-            history.history, profile.training, time.perf_counter() - start
-        )
-        recorder.record(FitKey(trial, FOLD), params, outcome)  # committed before the next fit
+        fitter.fit(FitKey(trial), params, (x_train, y_train), validation=(x_val, y_val))
     # --8<-- [end:loop]
 
 
-def _worker(job: Job, trials: list[tuple[int, dict[str, Any]]], recorder: Recorder,
-            core: int) -> None:  # fmt: skip
+def _worker(fitter: Fitter, arrays: tuple[np.ndarray, ...], trials: Trials, core: int) -> None:
     """A worker process: one core, single-threaded XLA, so workers do not fight over cores."""
     from course import workers
 
     workers.setup(core)
-    fit_trials(job, trials, recorder)  # its own copy: its own connection, no progress bar
+    fit_trials(fitter, arrays, trials)  # its own copy: its own connection, no progress bar
 
 
-def fit_in_workers(job: Job, trials: list, workers: int, recorder: Recorder) -> None:
+def fit_in_workers(fitter: Fitter, arrays: tuple[np.ndarray, ...], trials: Trials,
+                   workers: int) -> None:  # fmt: skip
     """Share `trials` out to `workers` processes; follow their fits through the ledger."""
     shares = [trials[i::workers] for i in range(workers)]
-    args = [(job, share, recorder, core) for core, share in enumerate(shares) if share]
-    with recorder.following(), running(_worker, args, "grid-loop"):
+    args = [(fitter, arrays, share, core) for core, share in enumerate(shares) if share]
+    with fitter.recorder.following(), running(_worker, args, "grid-loop"):
         pass  # leaving the block waits for the workers, then reads the ledger once more
 
 
@@ -106,22 +72,18 @@ class GridLoop(Method):
             ctx.split, profile.seed, profile.validation_size, ctx.protocol
         )
         candidates = drain(self.searcher(profile, ctx.settings))
-        recorder = ctx.recorder(len(candidates))
-        todo = [(c.trial, c.params) for c in candidates
-                if FitKey(c.trial, FOLD) not in recorder.done]  # fmt: skip
-        job = Job(profile, ctx.run_dir, (x_train, y_train, x_val, y_val))
+        fitter = ctx.fitter(len(candidates))
+        todo = [(c.trial, c.params) for c in candidates if FitKey(c.trial) not in fitter.done]
+        arrays = (x_train, y_train, x_val, y_val)
         if ctx.workers > 1 and len(todo) > 1:
-            fit_in_workers(job, todo, ctx.workers, recorder)
+            fit_in_workers(fitter, arrays, todo, ctx.workers)
         else:
-            fit_trials(job, todo, recorder)
+            fit_trials(fitter, arrays, todo)
 
         # --8<-- [start:final]
         fits = ctx.fits()
         best = max(fits, key=lambda f: (f["val_accuracy"], -f["val_loss"], -f["trial"]))
-        final = build_model(**split_params(best["params"])[0])
-        final.load_weights(job.checkpoint(best["trial"]))  # the best epoch of the best config
-        best_path = ctx.run_dir / "best.keras"
-        final.save(best_path)
-        y_pred = final.predict(x_test, verbose=0).argmax(axis=1)
+        final = fitter.best(FitKey(best["trial"]), best["params"])  # its best epoch
+        path, y_pred = keep_final(final, ctx.run_dir, x_test)
         # --8<-- [end:final]
-        return Outcome(best["params"], best["val_accuracy"], best_path, y_pred)
+        return Outcome(best["params"], best["val_accuracy"], path, y_pred)

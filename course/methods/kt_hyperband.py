@@ -7,7 +7,6 @@ configurations against epochs. Epochs are Hyperband's to allot, so it does not t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course import hyperband
@@ -18,6 +17,8 @@ from course.study import Context, Method, Outcome
 
 if TYPE_CHECKING:
     import keras_tuner
+
+    from course.fitting import Fitter
 
 
 def schedule(settings: dict[str, Any]) -> list[dict[str, int]]:
@@ -32,18 +33,18 @@ def schedule(settings: dict[str, Any]) -> list[dict[str, int]]:
 MAX_SHARE_DRAWN = 0.75
 
 
-def tuner(profile: Profile, settings: dict[str, Any], run_dir: Path) -> keras_tuner.Tuner:
+def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_tuner.Tuner:
     from course.methods.tuner_search import LedgerHyperband, MLPHyperModel, objective
 
     # --8<-- [start:tuner]
     return LedgerHyperband(  # keras_tuner.Hyperband, recording each trial in the ledger
-        MLPHyperModel(profile.space, seed=profile.seed, tune_epochs=False),
+        MLPHyperModel(profile.space, fitter, tune_epochs=False),
         objective=objective(profile.training),
         max_epochs=settings["max_epochs"],
         factor=settings["factor"],
         hyperband_iterations=settings["hyperband_iterations"],
         seed=profile.seed,
-        directory=run_dir,
+        directory=fitter.run_dir,
         project_name="tuner",
     )
     # --8<-- [end:tuner]

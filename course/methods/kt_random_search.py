@@ -6,7 +6,6 @@ through `HyperModel.fit`) and is scored on the same holdout split as the grid lo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.config import Profile, Setting
@@ -15,17 +14,19 @@ from course.study import Context, Method, Outcome
 if TYPE_CHECKING:
     import keras_tuner
 
+    from course.fitting import Fitter
 
-def tuner(profile: Profile, settings: dict[str, Any], run_dir: Path) -> keras_tuner.Tuner:
+
+def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_tuner.Tuner:
     from course.methods.tuner_search import LedgerRandomSearch, MLPHyperModel, objective
 
     # --8<-- [start:tuner]
     return LedgerRandomSearch(  # keras_tuner.RandomSearch, recording each trial in the ledger
-        MLPHyperModel(profile.space, seed=profile.seed),
+        MLPHyperModel(profile.space, fitter),
         objective=objective(profile.training),
         max_trials=settings["max_trials"],
         seed=profile.seed,
-        directory=run_dir,
+        directory=fitter.run_dir,
         project_name="tuner",  # rerunning the same run resumes from here
     )
     # --8<-- [end:tuner]

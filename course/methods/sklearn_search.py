@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,9 +23,10 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.pipeline import Pipeline
 
 from course.data import preprocessor
-from course.model import ModelPool, build_model, callbacks, seed_everything
-from course.records import FitKey, FitOutcome
-from course.space import MODEL_NAMES, Params, from_sklearn
+from course.fitting import keep_final
+from course.model import build_model
+from course.records import FitKey
+from course.space import BATCH_SIZE, Params, from_sklearn
 from course.speed import VALIDATION_BATCH_SIZE
 from course.study import Context, Outcome
 
@@ -43,7 +43,7 @@ def _fingerprint(y: np.ndarray) -> str:
 
 
 class FitLocator:
-    """Tells each fit which trial and fold it is, and carries the run's recorder.
+    """Tells each fit which trial and fold it is, and carries the run's fitter.
 
     scikit-learn clones the classifier (deep-copying its parameters) for every fit; all clones
     must share this one locator, so copying returns the locator itself. With `n_jobs > 1`
@@ -51,7 +51,7 @@ class FitLocator:
     """
 
     def __init__(self, ctx: Context, candidates: list[Params], folds: list[np.ndarray]) -> None:
-        self.recorder = ctx.recorder(len(candidates) * len(folds) + 1)
+        self.fitter = ctx.fitter(len(candidates) * len(folds) + 1)
         self.run_dir, self.candidates = ctx.run_dir, candidates
         y_dev = ctx.split.y_dev
         self.fold_of = {_fingerprint(y_dev[train]): k for k, train in enumerate(folds)}
@@ -64,13 +64,10 @@ class FitLocator:
         return FitKey(self.candidates.index(params), self.fold_of[_fingerprint(y)])
 
 
-POOL = ModelPool()  # per process: every fit of an architecture re-uses its compiled model
-
-
 class LedgerClassifier(KerasClassifier):
-    """scikeras' KerasClassifier, plus: EarlyStopping and ModelCheckpoint in every fit, the
-    best epoch's weights restored before scoring, every fit recorded (or resumed), and the
-    compiled model of its architecture re-used (as fresh as a new one, without compiling)."""
+    """scikeras' KerasClassifier, fitting through the run's `Fitter` (`course.fitting`): its
+    seeded, pooled model, EarlyStopping and ModelCheckpoint, every fit recorded (or resumed),
+    and the best epoch's weights restored before scikit-learn scores the fold."""
 
     _train_rows = 0  # rows Keras trains on in the current fit (before its validation split)
 
@@ -78,33 +75,26 @@ class LedgerClassifier(KerasClassifier):
         super().__init__(model=model, **kwargs)
         self.locator = locator
 
-    def _build_keras_model(self):  # scikeras' hook: `model=` built through the pool
-        params = from_sklearn(self.get_params())
-        return POOL.model(self._train_rows, **{name: params[name] for name in MODEL_NAMES})
+    def _build_keras_model(self):  # scikeras' hook: `model=` built by the fitter
+        assert self.locator is not None, "run_search() sets the locator"
+        return self.locator.fitter.model(from_sklearn(self.get_params()), self._train_rows)
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None, **kwargs: Any):
         assert self.locator is not None, "run_search() sets the locator"
-        params = from_sklearn(self.get_params())
-        key = self.locator.locate(params, y)
-        path = key.checkpoint(self.locator.run_dir)
-        recorder = self.locator.recorder
-        if key in recorder.done and path.exists():
+        params, fitter = from_sklearn(self.get_params()), self.locator.fitter
+        fit = fitter.begin(self.locator.locate(params, y), params)
+        # Keras trains on the rows before its validation split; the pool needs their count
+        self._train_rows = int(len(X) * (1 - self.validation_split))
+        if fit.key in fitter.done and fit.checkpoint.exists():
             self.initialize(X, y)  # resumed: the same model as before, without training again
             if not self.model_.optimizer.built:  # so its saved state loads without a warning
                 self.model_.optimizer.build(self.model_.trainable_variables)
-            self.model_.load_weights(path)
+            self.model_.load_weights(fit.checkpoint)
             return self
-        seed_everything(recorder.seed)
-        # Keras trains on the rows before its validation split; the pool needs their count
-        self._train_rows = int(len(X) * (1 - self.validation_split))
-        self.callbacks = callbacks(recorder.training, path)
-        start = time.perf_counter()
+        self.callbacks = fit.callbacks()
         super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        self.model_.load_weights(path)  # score the best epoch, not the last one
-        outcome = FitOutcome.from_history(
-            dict(self.history_), recorder.training, time.perf_counter() - start
-        )
-        recorder.record(key, params, outcome)
+        self.model_.load_weights(fit.checkpoint)  # score the best epoch, not the last one
+        fit.end(dict(self.history_))
         return self
 
 
@@ -112,7 +102,7 @@ def pipeline(ctx: Context) -> Pipeline:
     """Scaling and the Keras MLP in one estimator, so each fold scales with its own statistics."""
     # --8<-- [start:pipeline]
     classifier = LedgerClassifier(
-        model=build_model,  # the one builder; `model__units` etc. are routed to it
+        model=build_model,  # the one builder, fed the `model__*` parameters (via the fitter)
         validation_split=ctx.profile.validation_size,  # EarlyStopping's data, inside the fold
         validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
         verbose=0,
@@ -144,7 +134,7 @@ def run_search(
     setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
     with parallel_config("loky", **setup), contextlib.ExitStack() as stack:
         if ctx.workers > 1:  # show the workers' fits as the ledger receives them
-            stack.enter_context(locator.recorder.following())
+            stack.enter_context(locator.fitter.recorder.following())
             stack.callback(_end_joblib_workers)  # not idle for minutes beside the next method
         search.fit(split.x_dev, split.y_dev)
 
@@ -161,7 +151,8 @@ def run_search(
     )
 
     best = search.best_estimator_  # refit on the whole development set (refit=True)
-    best_path = ctx.run_dir / "best.keras"
-    best.named_steps[STEP].model_.save(best_path)
-    y_pred = np.asarray(best.predict(split.x_test))
-    return Outcome(from_sklearn(search.best_params_, STEP), search.best_score_, best_path, y_pred)
+    chosen = from_sklearn(search.best_params_, STEP)
+    # as the pipeline predicts: its scaler, then the model in batches of the chosen size
+    path, y_pred = keep_final(best.named_steps[STEP].model_, ctx.run_dir,
+                              best[:-1].transform(split.x_test), chosen[BATCH_SIZE])  # fmt: skip
+    return Outcome(chosen, search.best_score_, path, y_pred)

@@ -23,16 +23,15 @@ import numpy as np
 from keras_tuner.src import utils as kt_utils
 
 from course.config import Profile, Training
-from course.ledger import Recorder
-from course.model import ModelPool, build_model, early_stopping, seed_everything
+from course.fitting import Fitter, keep_final
+from course.model import early_stopping
 from course.paths import write_atomic
-from course.records import FitKey, FitOutcome
-from course.space import EPOCHS, FIT_NAMES, MODEL_NAMES, NAMES, Space
+from course.records import FitKey
+from course.space import EPOCHS, FIT_NAMES, NAMES, Space
 from course.speed import VALIDATION_BATCH_SIZE
 from course.study import Context, Outcome
 from course.workers import failed, running
 
-FOLD = 0  # one fit per trial, on the holdout split
 # KerasTuner's documented switch into distributed mode (with _PORT and _TUNER_ID beside it)
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
 
@@ -53,24 +52,21 @@ kt_utils.save_json = _save_json_atomically
 
 # --8<-- [start:hypermodel]
 class MLPHyperModel(keras_tuner.HyperModel):
-    """The course's MLP, its hyperparameters drawn from the one search space."""
+    """The course's MLP, its hyperparameters drawn from the one search space, its models made
+    by the run's fitter (seeded per trial, from its pool of compiled models)."""
 
-    def __init__(self, space: Space, seed: int, tune_epochs: bool = True) -> None:
+    def __init__(self, space: Space, fitter: Fitter, tune_epochs: bool = True) -> None:
         super().__init__()
-        self.space, self.seed = space, seed
-        self.train_rows = 0  # set by run_tuner: the pool re-creates a fresh fit's shuffles
-        self.pool = ModelPool()  # one compiled model per architecture, as fresh as a new one
+        self.space, self.fitter = space, fitter
+        self.train_rows = 0  # set by TunerJob: the pool re-creates a fresh fit's shuffles
         self.skip = () if tune_epochs else (EPOCHS,)  # Hyperband allots epochs itself
 
     def build(self, hp: keras_tuner.HyperParameters):
         params = self.space.declare(hp, skip=self.skip)
-        seed_everything(self.seed)  # seeded per trial: a result never depends on trial order
-        model_params = {name: params[name] for name in MODEL_NAMES}
-        if "tuner/trial_id" in hp.values:
-            # A Hyperband continuation loads its parent's checkpoint, optimizer state included
-            # when the optimizer exists; a fresh model's does not yet, so keep it fresh.
-            return build_model(**model_params)
-        return self.pool.model(self.train_rows, **model_params)
+        # A Hyperband continuation loads its parent's checkpoint, optimizer state included
+        # when the optimizer exists; a fresh model's does not yet, so it is not pooled.
+        pooled = "tuner/trial_id" not in hp.values
+        return self.fitter.model(params, self.train_rows, pooled)
 
     def fit(self, hp: keras_tuner.HyperParameters, model, *args: Any, **kwargs: Any):
         # batch size and epochs come from the trial (Hyperband passes its own epoch budget)
@@ -82,9 +78,10 @@ class MLPHyperModel(keras_tuner.HyperModel):
 
 
 class LedgerTunerMixin:
-    """Records each finished trial in the ledger (before KerasTuner marks it complete)."""
+    """Records each finished trial through the run's fitter (before KerasTuner marks it
+    complete)."""
 
-    recorder: Recorder
+    hypermodel: MLPHyperModel
 
     def pre_create_trial(self) -> None:
         if ORACLE_IP in os.environ:  # a worker whose chief answers IDLE asks again at
@@ -92,30 +89,25 @@ class LedgerTunerMixin:
         super().pre_create_trial()  # type: ignore[misc]
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any):
-        recorder, key = self.recorder, FitKey(int(trial.trial_id), FOLD)
-        recorded = recorder.recorded(key)
+        fitter, key = self.hypermodel.fitter, FitKey(int(trial.trial_id))
+        recorded = fitter.recorder.recorded(key)
         if recorded is not None:  # finished just before an interruption, before KerasTuner
-            monitor = recorder.training.monitor  # marked it complete: do not train it again
+            monitor = fitter.recorder.training.monitor  # marked it complete: not again
             return {monitor: recorded[monitor]}
-        start = time.perf_counter()
-        histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         values = trial.hyperparameters.values
-        outcome = FitOutcome.from_history(
-            histories[0].history, recorder.training, time.perf_counter() - start
-        )
         params = {name: values.get(name) for name in NAMES}
         extra: dict[str, Any] = {}
         if "tuner/epochs" in values:  # Hyperband: where in the schedule this trial sits
-            initial = values["tuner/initial_epoch"]
             params[EPOCHS] = values["tuner/epochs"]
-            outcome = dataclasses.replace(outcome, best_epoch=outcome.best_epoch + initial)
             extra = {
                 "bracket": values["tuner/bracket"],
                 "round": values["tuner/round"],
-                "initial_epoch": initial,
+                "initial_epoch": values["tuner/initial_epoch"],
                 "resumed_from": values.get("tuner/trial_id", ""),
             }
-        recorder.record(key, params, outcome, extra)
+        fit = fitter.begin(key, params)
+        histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+        fit.end(histories[0].history, extra, initial_epoch=extra.get("initial_epoch", 0))
         return histories
 
 
@@ -127,9 +119,9 @@ class LedgerHyperband(LedgerTunerMixin, keras_tuner.Hyperband):
     pass
 
 
-# (profile, the method's settings, the run's folder) -> a tuner; a module-level function of
+# (profile, the method's settings, the run's fitter) -> a tuner; a module-level function of
 # the method, so worker processes can build the same tuner
-TunerFactory = Callable[[Profile, dict[str, Any], Path], keras_tuner.Tuner]
+TunerFactory = Callable[[Profile, dict[str, Any], Fitter], keras_tuner.Tuner]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,14 +131,12 @@ class TunerJob:
     factory: TunerFactory
     profile: Profile
     settings: dict[str, Any]
-    run_dir: Path
-    recorder: Recorder
+    fitter: Fitter
     arrays: tuple[np.ndarray, ...]  # x_train, y_train, x_val, y_val
 
     def tuner(self) -> keras_tuner.Tuner:
-        tuner = self.factory(self.profile, self.settings, self.run_dir)
+        tuner = self.factory(self.profile, self.settings, self.fitter)
         tuner.hypermodel.train_rows = len(self.arrays[0])
-        tuner.recorder = self.recorder
         return tuner
 
     def search(self, tuner: keras_tuner.Tuner) -> None:
@@ -171,9 +161,8 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
         ctx.split, profile.seed, profile.validation_size
     )
-    recorder = ctx.recorder(planned_trials)
-    job = TunerJob(factory, profile, ctx.settings, ctx.run_dir, recorder,
-                   (x_train, y_train, x_val, y_val))  # fmt: skip
+    fitter = ctx.fitter(planned_trials)
+    job = TunerJob(factory, profile, ctx.settings, fitter, (x_train, y_train, x_val, y_val))
     tuner = job.tuner()
     if ctx.workers > 1:
         search_distributed(job, tuner, ctx.workers)
@@ -183,15 +172,13 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
     best_trial = tuner.oracle.get_best_trials(1)[0]
     final = tuner.get_best_models(1)[0]  # the best trial's best epoch, from its checkpoint
     # --8<-- [end:best]
-    assert recorder.task is not None
-    recorder.task.finish()
-    best_path = ctx.run_dir / "best.keras"
-    final.save(best_path)
-    y_pred = np.asarray(final.predict(x_test, verbose=0)).argmax(axis=1)
-    best_fit = ctx.ledger.fit(ctx.run_id, FitKey(int(best_trial.trial_id), FOLD))
+    assert fitter.recorder.task is not None
+    fitter.recorder.task.finish()
+    path, y_pred = keep_final(final, ctx.run_dir, x_test)
+    best_fit = ctx.ledger.fit(ctx.run_id, FitKey(int(best_trial.trial_id)))
     assert best_fit is not None, "every finished trial is in the ledger"
     # selection score: the validation accuracy of the chosen trial, as for the other methods
-    return Outcome(best_fit["params"], best_fit["val_accuracy"], best_path, y_pred)
+    return Outcome(best_fit["params"], best_fit["val_accuracy"], path, y_pred)
 
 
 def search_distributed(job: TunerJob, tuner: keras_tuner.Tuner, workers: int) -> None:
@@ -227,7 +214,7 @@ def search_distributed(job: TunerJob, tuner: keras_tuner.Tuner, workers: int) ->
         with (
             mock.patch.dict(os.environ, {**env, "KERASTUNER_TUNER_ID": "chief"}),
             mock.patch.object(oracle_chief, "time", types.SimpleNamespace(sleep=sleep)),
-            job.recorder.following(),  # the bar advances as workers' trials land
+            job.fitter.recorder.following(),  # the bar advances as workers' trials land
         ):
             job.search(tuner)  # the chief: blocks until every trial is done
 

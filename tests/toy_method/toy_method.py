@@ -11,9 +11,8 @@ from typing import Any
 
 from course.config import Setting
 from course.data import holdout_scaled
-from course.methods.grid_loop import Job, fit_trials
-from course.model import build_model
-from course.space import split_params
+from course.fitting import keep_final
+from course.records import FitKey
 from course.study import Context, Method, Outcome
 
 
@@ -34,15 +33,10 @@ class FirstConfiguration(Method):
         x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
             ctx.split, profile.seed, profile.validation_size
         )
-        params = profile.space.grid()[trial]
-        job = Job(profile, ctx.run_dir, (x_train, y_train, x_val, y_val))
-        recorder = ctx.recorder(1)  # the run's ledger, and its bar on the progress display
-        if not recorder.done:  # a rerun resumes: the fit is in the ledger already
-            fit_trials(job, [(trial, params)], recorder)
+        params, key = profile.space.grid()[trial], FitKey(trial)
+        fitter = ctx.fitter(1)  # the run's ledger, and its bar on the progress display
+        if key not in fitter.done:  # a rerun resumes: the fit is in the ledger already
+            fitter.fit(key, params, (x_train, y_train), validation=(x_val, y_val))
         (fit,) = ctx.fits()
-        model = build_model(**split_params(params)[0])
-        model.load_weights(job.checkpoint(trial))
-        path = ctx.run_dir / "best.keras"
-        model.save(path)
-        predictions = model.predict(x_test, verbose=0).argmax(axis=1)
+        path, predictions = keep_final(fitter.best(key, params), ctx.run_dir, x_test)
         return Outcome(params, fit["val_accuracy"], path, predictions)
