@@ -269,7 +269,11 @@ def report() -> None:
     from course.paths import GENERATED_DIR
 
     written = _report()
-    typer.echo(f"rendered {len(written)} files under {GENERATED_DIR}/")
+    if written:
+        plural = "" if len(written) == 1 else "s"
+        typer.echo(f"rendered {len(written)} changed file{plural} under {GENERATED_DIR}/")
+    else:
+        typer.echo(f"{GENERATED_DIR}/ is up to date: nothing changed since the last report")
 
 
 def main() -> None:

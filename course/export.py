@@ -11,7 +11,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
@@ -24,15 +23,16 @@ from course.errors import CourseError
 from course.ledger import Ledger, Run
 from course.paths import GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
 from course.plan import Unit, expand, full_plan
-from course.registry import method, methods
+from course.registry import methods
 from course.space import NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
+RUN_COLUMNS = ["slug", "variant", "kind"]  # what a run is, in columns of their own
 TRIAL_COLUMNS = ["method", "run_id", "trial", "fold", "seed", *NAMES, *FIT_COLUMNS, "protocol",
-                 "rung"]  # fmt: skip
+                 "rung", *RUN_COLUMNS]  # fmt: skip
 RESULT_SCORES = ["selection_score", "test_accuracy", "test_ci_low", "test_ci_high"]
 RESULT_COLUMNS = [
     "method",
@@ -43,13 +43,11 @@ RESULT_COLUMNS = [
     *RESULT_SCORES,
     "n_trials",
     "n_fits",
-    "epochs_total",
+    "epochs_run",  # over all its fits (the hyperparameter `epochs` is a fit's budget)
     "wall_seconds",
     "protocol",
     "backend",
-    "slug",
-    "variant",
-    "kind",
+    *RUN_COLUMNS,
 ]
 METHOD_COLUMNS = ["slug", "title", "summary", "kind"]
 CURVE_COLUMNS = ["method", "run_id", "trial", "fold", "epoch", "metric", "value"]
@@ -132,7 +130,6 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
             f"no finished runs for profile {profile.name!r} with seed {profile.seed}; "
             f"run `course run-all --profile {profile.name}` first"
         )
-    units = _units(profile)
     trials, results, curves, predictions = [], [], [], []
     labels: dict[int, list[int]] = {}  # per seed, for ledgers from before results kept labels
     extra_columns: list[str] = []
@@ -140,6 +137,7 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
         fits = ledger.fits(run.run_id)
         result = ledger.result(run.run_id)
         assert result is not None
+        kinds = {"slug": run.slug, "variant": run.variant, "kind": run.kind}
         for fit in fits:
             row = {
                 "method": run.method,
@@ -151,6 +149,7 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
                 **{k: fit[k] for k in FIT_COLUMNS},
                 "protocol": run.protocol,
                 "rung": fit["rung"],
+                **kinds,
                 **fit["extra"],
             }
             extra_columns += [k for k in fit["extra"] if k not in extra_columns]
@@ -182,13 +181,11 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
                 **{k: result[k] for k in RESULT_SCORES},
                 "n_trials": len({f["trial"] for f in fits}),
                 "n_fits": len(fits),
-                "epochs_total": sum(f["epochs_run"] for f in fits),
+                "epochs_run": sum(f["epochs_run"] for f in fits),
                 "wall_seconds": run.seconds,
                 "protocol": run.protocol,
                 "backend": run.backend,
-                "slug": run.slug,
-                "variant": units[run.method].variant,
-                "kind": method(run.slug).kind,
+                **kinds,
             }
         )
 
@@ -273,7 +270,6 @@ def provenance(runs: list[Run], seeds: list[int]) -> dict[str, Any]:
         "command": latest.command,
         "started_at": _iso(min(r.started_at for r in runs)),
         "finished_at": _iso(max(r.finished_at or 0 for r in runs)),
-        "exported_at": _iso(time.time()),
         "keras_backend": latest.backend,
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],

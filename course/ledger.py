@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     method TEXT NOT NULL,          -- label, e.g. grid-loop or grid-loop[seed-protocol]
     slug TEXT NOT NULL,
+    variant TEXT NOT NULL DEFAULT '',  -- which of the method's runs under a profile ('' if one)
+    kind TEXT NOT NULL DEFAULT 'search',  -- search, study or baseline (course.study)
     protocol TEXT NOT NULL,
     profile TEXT NOT NULL,
     seed INTEGER NOT NULL,
@@ -78,7 +80,9 @@ CREATE TABLE IF NOT EXISTS results (
 )"""
 # Version 0: every ledger from before versions were kept (fits keyed by trial and fold).
 # Version 1 was never released: the number marks the rung's arrival as the second change.
-SCHEMA_VERSION = 2
+# Version 3: a run's variant and kind in columns of their own (before, only in its label).
+SCHEMA_VERSION = 3
+SEED_MARK = "seed-protocol"  # how version 2 labels marked the seed protocol (course.plan)
 FIT_COLUMNS = ("run_id, trial, fold, rung, params, seed, epochs_run, best_epoch, val_accuracy, "
                "val_loss, seconds, status, history, extra, finished_at")  # fmt: skip
 
@@ -100,6 +104,9 @@ def _upgrade(db: sqlite3.Connection) -> None:
                 old = FIT_COLUMNS.replace(" rung,", "")
                 db.execute(f"INSERT INTO fits ({old}) SELECT {old} FROM fits_without_rung")
                 db.execute("DROP TABLE fits_without_rung")
+            runs = _columns(db, "runs")
+            if runs and "variant" not in runs:  # version 2 or older
+                _add_variant_and_kind(db)
             for table in (RUNS_TABLE, FITS_TABLE, RESULTS_TABLE):
                 db.execute(table)
             if "labels" not in _columns(db, "results"):  # from before results kept labels
@@ -111,6 +118,19 @@ def _upgrade(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
+def _add_variant_and_kind(db: sqlite3.Connection) -> None:
+    """Version 2 kept a run's variant only inside its label (`slug[variant,seed-protocol]`):
+    read it out of the label this once. Every method of those versions but the CV study was
+    a search."""
+    db.execute("ALTER TABLE runs ADD COLUMN variant TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'search'")
+    for run_id, label, slug in db.execute("SELECT run_id, method, slug FROM runs").fetchall():
+        marks = label[len(slug) :].strip("[]").split(",")
+        variant = next((m for m in marks if m and m != SEED_MARK), "")
+        db.execute("UPDATE runs SET variant = ? WHERE run_id = ?", (variant, run_id))
+    db.execute("UPDATE runs SET kind = 'study' WHERE slug = 'cv-study'")
+
+
 @dataclass(frozen=True)
 class Run:
     """One method run as stored: `config` is the profile as JSON, `method` its display label."""
@@ -118,6 +138,8 @@ class Run:
     run_id: str
     method: str
     slug: str
+    variant: str
+    kind: str
     protocol: str
     profile: str
     seed: int

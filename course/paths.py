@@ -35,3 +35,16 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_changed(path: Path, content: str | bytes) -> bool:
+    """`write_atomic`, unless `path` holds exactly `content` already (its time stamp stays, and
+    nothing is written); returns whether it wrote."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    write_atomic(path, data)
+    return True

@@ -99,6 +99,8 @@ def run_study(
                         run_id=f"{unit.slug}-{digest[:12]}",
                         method=unit.label,
                         slug=unit.slug,
+                        variant=unit.variant,
+                        kind=method(unit.slug).kind,
                         protocol=unit.protocol,
                         profile=profile.name,
                         seed=seeded.seed,

@@ -64,7 +64,7 @@ SETUPS: dict[str, tuple[str, dict[str, str]]] = {
 }  # fmt: skip
 COLUMNS = ["repeat", "setup", "run", "description", "backend", "reuse_models", "checkpoint",
            "validation_batch", "steps_per_execution", "xla_emitters", "workers", "wall_seconds",
-           "search_seconds", "fit_seconds", "fits_per_minute", "ms_per_epoch", "epochs",
+           "search_seconds", "fit_seconds", "fits_per_minute", "ms_per_epoch", "epochs_run",
            "best_val_accuracy", "test_accuracy", "cpus"]  # fmt: skip
 
 
@@ -108,7 +108,7 @@ def measure(name: str, run: str, cache: Path) -> dict[str, object]:
         "fit_seconds": round(fit_seconds, 1),
         "fits_per_minute": round(len(trials) / wall * 60, 1),
         "ms_per_epoch": round(fit_seconds / epochs * 1000, 1),
-        "epochs": epochs,
+        "epochs_run": epochs,
         "best_val_accuracy": float(result["selection_score"]),
         "test_accuracy": float(result["test_accuracy"]),
         "cpus": os.cpu_count(),

@@ -14,10 +14,13 @@ from tests.conftest import error_line, read_csv, run_course
 # A real ledger from before schema versions (main at c85d318): `course run grid-loop --profile
 # quick`, trimmed to that run.
 OLD_LEDGER = Path(__file__).parent / "data" / "ledger-before-versions.sqlite"
+# A real ledger of schema version 2 (main at 5541524): `course run-all --profile quick`, whole.
+V2_LEDGER = Path(__file__).parent / "data" / "ledger-v2.sqlite"
 
 
 def _run(run_id: str = "grid-loop-abc") -> Run:
-    return Run(run_id, "grid-loop", "grid-loop", "clean", "quick", 42, "abc", "{}", "d.csv",
+    return Run(run_id, "grid-loop", "grid-loop", "", "search", "clean", "quick", 42, "abc", "{}",
+               "d.csv",
                "sha", "jax", "course run grid-loop", 1.0, None, 0.0)  # fmt: skip
 
 
@@ -84,6 +87,41 @@ def test_a_ledger_from_before_schema_versions_migrates_and_exports(workdir: Path
     assert proc.returncode == 0, proc.stderr
     (row,) = read_csv(workdir / "docs" / "generated" / "data" / "results.csv")
     assert row["run_id"] == run.run_id and float(row["test_accuracy"]) == result["test_accuracy"]
+
+
+def test_a_version_2_ledger_gains_variant_and_kind_and_exports(workdir: Path) -> None:
+    path = workdir / "runs" / "ledger.sqlite"
+    path.parent.mkdir()
+    shutil.copy(V2_LEDGER, path)
+    old = sqlite3.connect(path)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 2
+    fits_before = old.execute("SELECT * FROM fits ORDER BY run_id, trial, fold, rung").fetchall()
+    old.close()
+
+    ledger = Ledger(path)
+    assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    fits_after = ledger.db.execute("SELECT * FROM fits ORDER BY run_id, trial, fold, rung")
+    assert [tuple(row) for row in fits_after] == fits_before  # fits untouched
+    runs = {run.method: run for run in ledger.runs()}
+    ledger.close()
+    assert {label: (run.variant, run.kind) for label, run in runs.items()} == {
+        "grid-loop": ("", "search"),
+        "grid-loop[seed-protocol]": ("", "search"),
+        "grid-search-cv": ("", "search"),
+        "randomized-search-cv[cv3-n4]": ("cv3-n4", "search"),
+        "kt-random-search": ("", "search"),
+        "kt-hyperband": ("", "search"),
+        "cv-study[holdout]": ("holdout", "study"),
+        "cv-study[cv3]": ("cv3", "study"),
+    }
+
+    assert run_course("data", "fetch", cwd=workdir).returncode == 0
+    proc = run_course("export", "--profile", "quick", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr  # today's quick profile: the same run ids
+    rows = read_csv(workdir / "docs" / "generated" / "data" / "results.csv")
+    assert {(r["method"], r["variant"], r["kind"]) for r in rows} == {
+        (label, run.variant, run.kind) for label, run in runs.items()
+    }
 
 
 def test_a_ledger_from_a_newer_course_is_refused_in_one_line(workdir: Path) -> None:

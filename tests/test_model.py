@@ -31,14 +31,14 @@ def test_a_reused_model_trains_exactly_like_a_fresh_one(arrays: tuple) -> None:
     space = load_profile("quick").space.values
     params, _ = split_params({name: values[-1] for name, values in space.items()})
     seed_everything(42)
-    fresh = _fit(build_model(**params), arrays, batch_size=32)
+    fresh = _fit(build_model(params), arrays, batch_size=32)
 
     pool = ModelPool()
     seed_everything(7)  # the pool's first model trains something else first
-    first = pool.model(len(arrays[0]), **params)
+    first = pool.model(len(arrays[0]), params)
     _fit(first, arrays, batch_size=64)
     seed_everything(42)
-    again = pool.model(len(arrays[0]), **params)
+    again = pool.model(len(arrays[0]), params)
     import keras
 
     assert (again is first) == (keras.backend.backend() == "jax")  # re-used on JAX
@@ -58,7 +58,7 @@ def test_validating_in_one_batch_keeps_every_decision(arrays: tuple) -> None:
     histories = []
     for validation_batch_size in (None, VALIDATION_BATCH_SIZE or len(x_val)):
         seed_everything(42)
-        history = build_model(**params).fit(
+        history = build_model(params).fit(
             x_train, y_train, validation_data=(x_val, y_val), epochs=6, batch_size=48,
             validation_batch_size=validation_batch_size, verbose=0,
         )  # fmt: skip

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,53 @@ def test_committed_evidence_is_exactly_what_report_renders(tmp_path: Path) -> No
     assert committed == rendered
     different = [str(p) for p in committed if not filecmp.cmp(COMMITTED / p, copy / p, False)]
     assert different == []
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every rendered file's inode and modification time: a rewrite changes both."""
+    return {str(p): ((folder / p).stat().st_ino, (folder / p).stat().st_mtime_ns)
+            for p in _rendered_files(folder)}  # fmt: skip
+
+
+# `course report`, then the heavy modules it loaded
+REPORT_AND_MODULES = """
+import runpy, sys
+sys.argv = ["course", "report"]
+try:
+    runpy.run_module("course", run_name="__main__")
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+heavy = ("pandas", "matplotlib", "course.report.figures", "course.report.tables")
+print(sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy))
+"""
+
+
+def test_report_redraws_only_what_a_changed_input_feeds(tmp_path: Path) -> None:
+    copy = tmp_path / "docs" / "generated"
+    shutil.copytree(COMMITTED / "data", copy / "data")
+    shutil.copy(COMMITTED / "provenance.json", copy / "provenance.json")
+    assert run_course("report", cwd=tmp_path).returncode == 0
+    drawn = _stamps(copy)
+
+    # nothing changed: nothing is rewritten, and nothing heavy is even imported
+    proc = subprocess.run([sys.executable, "-c", REPORT_AND_MODULES], cwd=tmp_path,
+                          capture_output=True, text=True, env=os.environ)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]" and "up to date" in proc.stdout
+    assert _stamps(copy) == drawn
+
+    # one input changed: only the figure drawn from it is drawn again
+    features = copy / "data" / "features.csv"
+    lines = features.read_text().splitlines()
+    *cells, rows = lines[1].split(",")
+    lines[1] = ",".join([*cells, str(int(rows) + 1)])
+    features.write_text("\n".join(lines) + "\n")
+    proc = run_course("report", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    after = _stamps(copy)
+    assert set(after) == set(drawn)
+    assert [name for name in after if after[name] != drawn[name]] == ["figures/dataset-features.png"]
+    assert "rendered 1 changed file " in proc.stdout
 
 
 @pytest.mark.slow

@@ -94,7 +94,7 @@ def anytime(ev: Evidence, method: str) -> pd.DataFrame:
     scores = ev.selection_trials(method)
     return pd.DataFrame({
         "seconds": scores["seconds"].cumsum(),
-        "epochs": scores["epochs"].cumsum(),
+        "epochs_run": scores["epochs_run"].cumsum(),
         "best": scores["score"].cummax(),
     })  # fmt: skip
 
@@ -110,10 +110,10 @@ def optimism(ev: Evidence) -> pd.DataFrame:
 
 def cv_study(ev: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per scheme of the CV study: (summary row, per-configuration scores)."""
-    schemes = [m for m in ev.results["method"] if m.startswith("cv-study[")]
+    schemes = ev.results[ev.results["slug"] == "cv-study"]
     rows_total = int(ev.classes["rows"].sum())
     summary, configs = [], []
-    for label in schemes:
+    for label, variant in zip(schemes["method"], schemes["variant"], strict=True):
         fits = ev.trials[ev.trials["method"] == label]
         per = fits.groupby("trial").agg(
             score=("cv_fold_score", "mean"),
@@ -126,6 +126,7 @@ def cv_study(ev: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]:
         assert result is not None
         summary.append({
             "scheme": label,
+            "variant": variant,
             "folds": int(fits["fold"].nunique()),
             "learn_share": fits["train_rows"].mean() / rows_total,
             "spread": float(per["spread"].mean()) if fits["fold"].nunique() > 1 else np.nan,

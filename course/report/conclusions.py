@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from course.report import analysis
-from course.report.evidence import Evidence, variant_of
+from course.report.evidence import Evidence
+from course.space import BATCH_SIZE, EPOCHS
 
 SUPPORTED, NOT_SUPPORTED, TOO_CLOSE, NOT_RUN = (
     "supported",
@@ -44,10 +45,10 @@ def better(ev: Evidence, a: str, b: str) -> tuple[str, str]:
 def _cv_study(ev: Evidence, *schemes: str) -> str:
     """The CV study's line on some schemes, when it ran them."""
     summary, _ = analysis.cv_study(ev)
-    rows = summary[summary["scheme"].isin([f"cv-study[{s}]" for s in schemes])]
+    rows = summary[summary["variant"].isin(schemes)] if len(summary) else summary
     if rows.empty:
         return ""
-    parts = [f"{variant_of(r['scheme'])}: models learn from {r['learn_share']:.0%} of rows, mean "
+    parts = [f"{r['variant']}: models learn from {r['learn_share']:.0%} of rows, mean "
              f"test accuracy {r['test_mean']:.3f}, rank correlation with test {r['spearman']:+.2f}"
              for _, r in rows.iterrows()]  # fmt: skip
     return " CV study, same configurations (" + "; ".join(parts) + ")."
@@ -98,8 +99,8 @@ def claim_randomized_trade_off(ev: Evidence) -> Verdict:
     )
     variants = {m: ev.result(m) for m in ev.methods("randomized-search-cv")}
     grid = ev.result("grid-search-cv")
-    cv3 = next((r for m, r in variants.items() if "cv3-" in m), None)
-    cv5 = sorted((r for m, r in variants.items() if "cv5-" in m), key=lambda r: r["n_trials"])
+    cv3 = next((r for m, r in variants.items() if ev.folds(m) == 3), None)
+    cv5 = sorted((r for m, r in variants.items() if ev.folds(m) == 5), key=lambda r: r["n_trials"])
     if grid is None or cv3 is None or len(cv5) < 2:
         return Verdict(
             claim,
@@ -133,12 +134,12 @@ def claim_keras_tuner_loses_values(ev: Evidence) -> Verdict:
     row = ev.result("kt-random-search")
     if row is None:
         return Verdict(claim, NOT_RUN, "The study did not run kt-random-search.")
-    kept = pd.notna(row["epochs"]) and pd.notna(row["batch_size"])
+    kept = pd.notna(row[EPOCHS]) and pd.notna(row[BATCH_SIZE])
     return Verdict(
         claim,
         NOT_SUPPORTED if kept else SUPPORTED,
-        f"Tuned in HyperModel.fit, KerasTuner recorded them: epochs {row['epochs']}, batch size "
-        f"{row['batch_size']}, test accuracy {interval(row)}."
+        f"Tuned in HyperModel.fit, KerasTuner recorded them: epochs {row[EPOCHS]}, batch size "
+        f"{row[BATCH_SIZE]}, test accuracy {interval(row)}."
         if kept
         else "The results lack the chosen epochs or batch size.",
     )
@@ -154,9 +155,9 @@ def claim_hyperband_costly(ev: Evidence) -> Verdict:
     return Verdict(
         claim,
         verdict,
-        f"kt-hyperband ran {hb['n_trials']} trials and {hb['epochs_total']} epochs in "
+        f"kt-hyperband ran {hb['n_trials']} trials and {hb['epochs_run']} epochs in "
         f"{hb['wall_seconds']:.0f} s; the grid loop ran {loop['n_trials']} configurations and "
-        f"{loop['epochs_total']} epochs in {loop['wall_seconds']:.0f} s (ratio {ratio:.2f}).",
+        f"{loop['epochs_run']} epochs in {loop['wall_seconds']:.0f} s (ratio {ratio:.2f}).",
     )
 
 

@@ -1,9 +1,13 @@
-"""The exported data, loaded once for every figure, table and verdict."""
+"""The exported data, each file loaded on first use, with a note of which files were used.
+
+The note (`reads`) is what lets the report redraw only what changed: `course.report.render`
+clears it before it draws a figure or a table, and afterwards knows exactly which files that
+figure or table was drawn from.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,52 +18,73 @@ from course.errors import CourseError
 SEARCH = "search"  # the kind of run the scoreboard ranks (results.csv `kind`)
 
 
-def variant_of(label: str) -> str:
-    """`cv-study[cv5]` -> `cv5` (the bracketed variant of a run label)."""
-    return label.split("[", 1)[1].rstrip("]")
+class _File:
+    """One exported file as an attribute of `Evidence`: loaded the first time it is used, and
+    noted in `reads` every time. An optional file that does not exist reads as None."""
+
+    def __init__(self, path: str, optional: bool = False) -> None:
+        self.path, self.optional = path, optional
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, ev: Evidence | None, owner: type) -> Any:
+        if ev is None:
+            return self
+        ev.reads.add(self.path)
+        if self.name not in ev.loaded:
+            ev.loaded[self.name] = ev.read(self)
+        return ev.loaded[self.name]
 
 
-@dataclass(frozen=True)
 class Evidence:
-    results: pd.DataFrame
-    trials: pd.DataFrame
-    curves: pd.DataFrame
-    classes: pd.DataFrame
-    features: pd.DataFrame
-    predictions: pd.DataFrame  # each run's prediction for every test row
-    repeats: pd.DataFrame  # each run's result under every seed of the profile's repeats
-    provenance: dict[str, Any]
-    catalog: pd.DataFrame | None = None  # methods.csv: every registered method, run or not
-    hyperband_plan: pd.DataFrame | None = None  # the profile's Hyperband schedule, if it has one
-    benchmark: pd.DataFrame | None = None  # scripts/bench.py's table, when it has been run
+    """Everything under docs/generated/ that export wrote; frames given by name (tests) are
+    used as they are."""
+
+    results = _File("data/results.csv")
+    trials = _File("data/trials.csv")
+    curves = _File("data/curves.csv")
+    classes = _File("data/classes.csv")
+    features = _File("data/features.csv")
+    predictions = _File("data/predictions.csv")  # each run's prediction for every test row
+    repeats = _File("data/repeats.csv")  # each run's result under every seed of the repeats
+    catalog = _File("data/methods.csv")  # every registered method, run or not
+    provenance = _File("provenance.json")
+    hyperband_plan = _File("data/hyperband_plan.csv", optional=True)  # the profile's schedule
+    benchmark = _File("data/benchmark.csv", optional=True)  # scripts/bench.py's table
+
+    def __init__(self, generated: Path | None = None, **given: Any) -> None:
+        self.generated = generated
+        self.loaded: dict[str, Any] = dict(given)
+        self.reads: set[str] = set()
+
+    @classmethod
+    def files(cls) -> list[_File]:
+        return [f for f in vars(cls).values() if isinstance(f, _File)]
 
     @classmethod
     def load(cls, generated: Path) -> Evidence:
-        data = generated / "data"
-        try:
-            frames = {
-                name: pd.read_csv(data / f"{name}.csv")
-                for name in (
-                    "results",
-                    "trials",
-                    "curves",
-                    "classes",
-                    "features",
-                    "predictions",
-                    "repeats",
+        """The evidence under `generated`, refused in one line if export has not written it."""
+        for file in cls.files():
+            if not file.optional and not (generated / file.path).is_file():
+                raise CourseError(
+                    f"{generated / file.path}: missing; run `course run-all` (or `course "
+                    "export`) first"
                 )
-            }
-            frames["catalog"] = pd.read_csv(data / "methods.csv")
-            provenance = json.loads((generated / "provenance.json").read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise CourseError(
-                f"{exc.filename}: missing; run `course run-all` (or `course export`) first"
-            ) from None
-        optional = {
-            name: pd.read_csv(data / f"{name}.csv") if (data / f"{name}.csv").is_file() else None
-            for name in ("hyperband_plan", "benchmark")
-        }
-        return cls(provenance=provenance, **frames, **optional)
+        return cls(generated)
+
+    def read(self, file: _File) -> Any:
+        path = None if self.generated is None else self.generated / file.path
+        if path is None or not path.is_file():
+            if file.optional:
+                return None
+            raise CourseError(f"{file.path}: missing; run `course export` first")
+        if path.suffix == ".json":
+            return json.loads(path.read_text(encoding="utf-8"))
+        frame = pd.read_csv(path)
+        if "variant" in frame:  # a method's only run has no variant name (not NaN)
+            frame["variant"] = frame["variant"].fillna("")
+        return frame
 
     @property
     def searches(self) -> pd.DataFrame:
@@ -81,6 +106,11 @@ class Evidence:
         """Every registered method's slug, in course order (run or not)."""
         return [] if self.catalog is None else list(self.catalog["slug"])
 
+    def folds(self, method: str) -> int:
+        """How many cross-validation folds a run scored each configuration on (1: holdout)."""
+        fits = self.trials[(self.trials["method"] == method) & (self.trials["fold"] >= 0)]
+        return int(fits["fold"].nunique())
+
     def selection_trials(self, method: str) -> pd.DataFrame:
         """One row per configuration with the score the method selected on, in run order."""
         rows = self.trials[self.trials["method"] == method]
@@ -89,12 +119,12 @@ class Evidence:
             scores = rows.groupby("trial", sort=True).agg(
                 score=("cv_score", "first"),
                 seconds=("seconds", "sum"),
-                epochs=("epochs_run", "sum"),
+                epochs_run=("epochs_run", "sum"),
             )
         else:
             scores = rows.groupby("trial", sort=True).agg(
                 score=("val_accuracy", "max"),
                 seconds=("seconds", "sum"),
-                epochs=("epochs_run", "sum"),
+                epochs_run=("epochs_run", "sum"),
             )
         return scores.reset_index()

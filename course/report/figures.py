@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-from pathlib import Path
 
 import matplotlib
 import matplotlib.ticker
@@ -14,10 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from course.paths import write_atomic
 from course.report import analysis
-from course.report.evidence import Evidence, variant_of
-from course.space import NAMES
+from course.report.evidence import Evidence
+from course.space import EPOCHS, NAMES
 
 STYLE = {
     "figure.dpi": 100,
@@ -39,13 +37,13 @@ def _figure(width: float = 8, height: float = 4.2, **kwargs) -> tuple[Figure, ob
     return fig, ax
 
 
-def save(fig: Figure, path: Path) -> None:
-    """PNG without a timestamp or software tag (same data, same bytes), written atomically."""
+def png(fig: Figure) -> bytes:
+    """PNG without a timestamp or software tag: the same data gives the same bytes."""
     buffer = io.BytesIO()
     with plt.rc_context(STYLE):
         fig.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def dataset_classes(ev: Evidence) -> Figure:
@@ -184,7 +182,7 @@ def hyperband_schedule(ev: Evidence, method: str = "kt-hyperband") -> Figure:
         color = PALETTE[int(t["bracket"]) % 10]  # one colour per bracket
         ax.barh(
             y,
-            t["epochs"] - t["initial_epoch"],
+            t[EPOCHS] - t["initial_epoch"],
             left=t["initial_epoch"],
             color=color,
             alpha=0.25,
@@ -236,7 +234,7 @@ def callback_curves(ev: Evidence, method: str = "grid-loop") -> Figure:
         ax.set_ylabel(metric)
         ax.legend(fontsize=8)
     fig.suptitle(
-        f"{method}: the best fit (trial {best['trial']}, budget {best['epochs']} epochs)"
+        f"{method}: the best fit (trial {best['trial']}, budget {best[EPOCHS]} epochs)"
         f", test accuracy of its checkpoint {result['test_accuracy']:.3f}"
     )
     return fig
@@ -250,7 +248,7 @@ def anytime(ev: Evidence) -> Figure:
     clean = ev.searches[ev.searches["protocol"] == "clean"]
     for i, (_, result) in enumerate(clean.iterrows()):
         curve = analysis.anytime(ev, result["method"])
-        for ax, x in zip(axes, ("seconds", "epochs"), strict=True):
+        for ax, x in zip(axes, ("seconds", "epochs_run"), strict=True):
             ax.step(curve[x], curve["best"], where="post", color=PALETTE[i % 10],
                     label=result["method"])  # fmt: skip
             ax.plot(curve[x].iloc[-1], result["test_accuracy"], "D", color=PALETTE[i % 10],
@@ -333,7 +331,7 @@ def cv_study(ev: Evidence) -> Figure:
     for ax, (i, row) in zip(axes[0], summary.iterrows(), strict=True):
         points = configs[configs["scheme"] == row["scheme"]]
         ax.scatter(points["score"], points["test"], s=16, color=PALETTE[i % 10], alpha=0.8)
-        ax.set_title(f"{variant_of(row['scheme'])}: Spearman {row['spearman']:+.2f}")
+        ax.set_title(f"{row['variant']}: Spearman {row['spearman']:+.2f}")
         ax.set_xlabel("scheme's score of the configuration")
     axes[0][0].set_ylabel("mean test accuracy of its models")
     fig.suptitle("Does the validation scheme rank configurations the way the test set does?")
@@ -366,30 +364,3 @@ def scoreboard(ev: Evidence) -> Figure:
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
     ax.set_title("Untouched test set: every search's final model, with its 95 % interval")
     return fig
-
-
-def all_figures(ev: Evidence) -> dict[str, Figure]:
-    """Every figure the pages include, by file stem; a method not run has no figure."""
-    figures = {
-        "dataset-classes": lambda: dataset_classes(ev),
-        "dataset-features": lambda: dataset_features(ev),
-    }
-    if not ev.searches.empty:  # a study of the CV study alone has no search to plot
-        figures["scoreboard"] = lambda: scoreboard(ev)
-        figures["anytime"] = lambda: anytime(ev)
-        figures["optimism"] = lambda: optimism(ev)
-    if len(ev.searches) > 1:
-        figures["paired"] = lambda: paired(ev)
-    if ev.methods("cv-study"):
-        figures["cv-study"] = lambda: cv_study(ev)
-    if ev.result("grid-loop") is not None:
-        figures["grid-loop-heatmap"] = lambda: grid_heatmap(ev)
-        figures["callbacks-curves"] = lambda: callback_curves(ev)
-    for slug in ("grid-search-cv", "randomized-search-cv"):
-        if ev.methods(slug):
-            figures[f"{slug}-folds"] = lambda slug=slug: fold_spread(ev, slug)
-    if ev.methods("randomized-search-cv") or ev.methods("kt-random-search"):
-        figures["random-samples"] = lambda: random_samples(ev)
-    if ev.result("kt-hyperband") is not None:
-        figures["kt-hyperband-schedule"] = lambda: hyperband_schedule(ev)
-    return {name: make() for name, make in figures.items()}

@@ -1,14 +1,37 @@
 """`course report`: everything under docs/generated/ that is drawn from the exported data (the
-CLI adds the reference pages, which come from the code)."""
+CLI adds the reference pages, which come from the code).
+
+It redraws only what changed. Beside the evidence, `.report.json` keeps, for every figure and
+table, the fingerprints of the files it was drawn from (`Evidence.reads`) and of the report's
+own code; one whose fingerprints still match is not drawn again. When no input changed at all,
+nothing is loaded: neither pandas nor matplotlib nor the drawing code is imported.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from course.paths import GENERATED_DIR, write_atomic
-from course.report import figures, tables
-from course.report.conclusions import verdicts
-from course.report.evidence import Evidence
+from course.paths import GENERATED_DIR, write_atomic, write_changed
+from course.report.markdown import HEADER, image
+
+if TYPE_CHECKING:
+    from course.report.evidence import Evidence
+
+MANIFEST = ".report.json"
+# Every file the report may read (course.report.evidence.Evidence), relative to docs/generated.
+INPUTS = ("data/results.csv", "data/trials.csv", "data/curves.csv", "data/classes.csv",
+          "data/features.csv", "data/predictions.csv", "data/repeats.csv", "data/methods.csv",
+          "provenance.json", "data/hyperband_plan.csv", "data/benchmark.csv")  # fmt: skip
+# What draws the figures and tables besides that data: a change here redraws everything.
+PACKAGE = Path(__file__).parents[1]
+CODE = (*sorted((PACKAGE / "report").glob("*.py")),
+        *(PACKAGE / f"{name}.py" for name in ("space", "stats", "paths", "errors")))  # fmt: skip
+PACKAGES = ("matplotlib", "pandas", "numpy")
 
 # Every figure a page can include, with its alt text (the include exists even when a study
 # skipped the method, so pages always build).
@@ -29,27 +52,109 @@ FIGURES = {
 }
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprints(generated: Path) -> dict[str, str | None]:
+    """Every input's content hash (None where absent), and the code's under "code"."""
+    found: dict[str, str | None] = {}
+    for name in INPUTS:
+        path = generated / name
+        found[name] = _digest(path.read_bytes()) if path.is_file() else None
+    code = b"".join(path.read_bytes() for path in CODE)
+    versions = " ".join(f"{p}={metadata.version(p)}" for p in PACKAGES).encode()
+    found["code"] = _digest(code + versions)
+    return found
+
+
+def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
+    """The figures this evidence has, by name, each drawn only when called (matplotlib and the
+    drawing code load with the first one); a method not run has no figure."""
+
+    def draw(function: str, *args: Any) -> Callable[[], bytes]:
+        def make() -> bytes:
+            from course.report import figures
+
+            return figures.png(getattr(figures, function)(ev, *args))
+
+        return make
+
+    planned = {"dataset-classes": draw("dataset_classes"),
+               "dataset-features": draw("dataset_features")}  # fmt: skip
+    if not ev.searches.empty:  # a study of the CV study alone has no search to plot
+        planned |= {"scoreboard": draw("scoreboard"), "anytime": draw("anytime"),
+                    "optimism": draw("optimism")}  # fmt: skip
+    if len(ev.searches) > 1:
+        planned["paired"] = draw("paired")
+    if ev.methods("cv-study"):
+        planned["cv-study"] = draw("cv_study")
+    if ev.result("grid-loop") is not None:
+        planned["grid-loop-heatmap"] = draw("grid_heatmap")
+        planned["callbacks-curves"] = draw("callback_curves")
+    for slug in ("grid-search-cv", "randomized-search-cv"):
+        if ev.methods(slug):
+            planned[f"{slug}-folds"] = draw("fold_spread", slug)
+    if ev.methods("randomized-search-cv") or ev.methods("kt-random-search"):
+        planned["random-samples"] = draw("random_samples")
+    if ev.result("kt-hyperband") is not None:
+        planned["kt-hyperband-schedule"] = draw("hyperband_schedule")
+    assert set(planned) <= set(FIGURES), set(planned) - set(FIGURES)
+    return planned
+
+
+def _manifest(generated: Path) -> dict[str, Any]:
+    try:
+        return json.loads((generated / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {"inputs": {}, "outputs": {}}
+
+
 def render(generated: Path = GENERATED_DIR) -> list[Path]:
-    """Draw every figure and write every include from docs/generated/data; returns the files."""
+    """Draw the figures and write the includes whose inputs changed; returns the files written."""
+    now = fingerprints(generated)
+    old = _manifest(generated)
+    outputs: dict[str, dict[str, str | None]] = old["outputs"]
+    drawn = [*outputs, *(f"figure-{name}.md" for name in FIGURES)]
+    if old["inputs"] == now and all((generated / name).is_file() for name in drawn):
+        return []  # nothing changed since the last render
+
+    from course.report import tables
+    from course.report.evidence import Evidence
+
     ev = Evidence.load(generated)
-    drawn = figures.all_figures(ev)
-    assert set(drawn) <= set(FIGURES), set(drawn) - set(FIGURES)
-    folder = generated / "figures"
-    written = []
-    for name, fig in drawn.items():
-        figures.save(fig, folder / f"{name}.png")
-        written.append(folder / f"{name}.png")
-    for stale in set(folder.glob("*.png")) - set(written):  # from a study that ran more
-        stale.unlink()
-    includes = tables.all_tables(ev, verdicts(ev))
-    for name, alt in FIGURES.items():
-        includes[f"figure-{name}"] = tables.HEADER + (
-            tables.image(name, alt)
-            if name in drawn
+    figures = _figures(ev)
+    products: dict[str, Callable[[], str | bytes]] = {
+        f"figures/{name}.png": make for name, make in figures.items()
+    }
+    products |= {f"{name}.md": make for name, make in tables.makers(ev).items()}
+
+    def unchanged(name: str) -> bool:
+        before = outputs.get(name)
+        return (before is not None and all(now.get(i) == h for i, h in before.items())
+                and (generated / name).is_file())  # fmt: skip
+
+    written, kept = [], {}
+    for name, make in products.items():
+        if unchanged(name):
+            kept[name] = outputs[name]
+            continue
+        ev.reads.clear()
+        content = make()
+        write_atomic(generated / name, content)
+        kept[name] = {"code": now["code"], **{i: now[i] for i in sorted(ev.reads)}}
+        written.append(generated / name)
+    for name, alt in FIGURES.items():  # the includes that point at the figures
+        text = HEADER + (
+            image(name, alt)
+            if name in figures
             else "*This study did not run the method behind this figure: run `course run-all`.*\n"
         )
-    for name, text in includes.items():
-        path = generated / f"{name}.md"
-        write_atomic(path, text)
-        written.append(path)
+        if write_changed(generated / f"figure-{name}.md", text):
+            written.append(generated / f"figure-{name}.md")
+    for stale in set((generated / "figures").glob("*.png")) - {generated / p for p in products}:
+        stale.unlink()  # from a study that ran more
+    manifest = {"_generated": "Written by `course report`: what each file was drawn from.",
+                "inputs": now, "outputs": dict(sorted(kept.items()))}  # fmt: skip
+    write_changed(generated / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     return written
