@@ -80,7 +80,8 @@ def test_report_redraws_only_what_a_changed_input_feeds(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     after = _stamps(copy)
     assert set(after) == set(drawn)
-    assert [name for name in after if after[name] != drawn[name]] == ["figures/dataset-features.png"]
+    rewritten = [name for name in after if after[name] != drawn[name]]
+    assert rewritten == ["figures/dataset-features.png"]
     assert "rendered 1 changed file " in proc.stdout
 
 
