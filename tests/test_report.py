@@ -22,17 +22,25 @@ def _rendered_files(folder: Path) -> list[Path]:
                   if p.is_file() and p.suffix in {".md", ".png"})  # fmt: skip
 
 
-def test_committed_evidence_is_exactly_what_report_renders(tmp_path: Path) -> None:
-    """Re-render the committed data: every committed table and figure must come out the same,
-    so nothing under docs/generated was edited by hand."""
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed data, copied and rendered once by `course report` (a project folder)."""
     assert (COMMITTED / "data" / "results.csv").is_file(), "docs/generated must be committed"
-    copy = tmp_path / "docs" / "generated"
+    folder = tmp_path_factory.mktemp("report")
+    copy = folder / "docs" / "generated"
     shutil.copytree(COMMITTED / "data", copy / "data")
     shutil.copy(COMMITTED / "provenance.json", copy / "provenance.json")
-    proc = run_course("report", cwd=tmp_path)
+    proc = run_course("report", cwd=folder)
     assert proc.returncode == 0, proc.stderr
-    committed, rendered = _rendered_files(COMMITTED), _rendered_files(copy)
-    assert committed == rendered
+    return folder
+
+
+def test_committed_evidence_is_exactly_what_report_renders(rendered: Path) -> None:
+    """Re-render the committed data: every committed table and figure must come out the same,
+    so nothing under docs/generated was edited by hand."""
+    copy = rendered / "docs" / "generated"
+    committed, drawn = _rendered_files(COMMITTED), _rendered_files(copy)
+    assert committed == drawn
     different = [str(p) for p in committed if not filecmp.cmp(COMMITTED / p, copy / p, False)]
     assert different == []
 
@@ -56,11 +64,9 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy))
 """
 
 
-def test_report_redraws_only_what_a_changed_input_feeds(tmp_path: Path) -> None:
+def test_report_redraws_only_what_a_changed_input_feeds(rendered: Path, tmp_path: Path) -> None:
+    shutil.copytree(rendered / "docs", tmp_path / "docs")  # its own copy: it changes an input
     copy = tmp_path / "docs" / "generated"
-    shutil.copytree(COMMITTED / "data", copy / "data")
-    shutil.copy(COMMITTED / "provenance.json", copy / "provenance.json")
-    assert run_course("report", cwd=tmp_path).returncode == 0
     drawn = _stamps(copy)
 
     # nothing changed: nothing is rewritten, and nothing heavy is even imported
