@@ -6,6 +6,7 @@ nothing answer in about a second; TensorFlow/JAX/Keras load only when a method r
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -126,19 +127,37 @@ def _study(plan: list[tuple[str, str]], prof, data: Path | None, fresh: bool,
     """Train, then export (after every run, so an interrupted study keeps what finished), then
     report, then say what each run found."""
     from course.export import export
+    from course.paths import RUNS_DIR, sweep
     from course.runner import run_study
 
+    sweep(RUNS_DIR)  # temporary files of killed runs (a live run's stay)
+
+    def after_run(ledger, study) -> None:
+        with _generated():
+            export(ledger, prof, study.data_sha256)
+
     runs = run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers),
-                     after_run=lambda ledger: export(ledger, prof))  # fmt: skip
+                     after_run=after_run)  # fmt: skip
     _report()
     _summary(runs)
 
 
+def _generated():
+    """docs/generated is written by one process at a time (export, then report, whole)."""
+    from course import locks
+    from course.paths import GENERATED_DIR
+
+    return locks.held(GENERATED_DIR / ".lock", str(GENERATED_DIR))
+
+
 def _report() -> list[Path]:
     from course import reference
+    from course.paths import GENERATED_DIR, sweep
     from course.report.render import render
 
-    return reference.write(typer.main.get_command(app)) + render()
+    with _generated():
+        sweep(GENERATED_DIR)
+        return reference.write(typer.main.get_command(app)) + render()
 
 
 def _summary(runs: list) -> None:
@@ -246,9 +265,16 @@ def export_cmd(
     config: ConfigOpt = None,
     seed: SeedOpt = None,
     repeats: RepeatsOpt = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="The study's dataset (default: the one last exported, else the downloaded one)."
+        ),
+    ] = None,
 ) -> None:
-    """Write trials.csv, results.csv and provenance.json from the ledger (trains nothing)."""
-    from course.export import export
+    """Write trials.csv, results.csv and provenance.json of one study from the ledger: the
+    profile, its seed and a dataset (trains nothing)."""
+    from course.export import export, study_dataset
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
 
@@ -257,10 +283,13 @@ def export_cmd(
         raise CourseError(f"{LEDGER_FILE}: no ledger yet; run `course run-all` first")
     ledger = Ledger(LEDGER_FILE)
     try:
-        runs = export(ledger, prof)
+        shown, sha256 = study_dataset(data)
+        with _generated():
+            runs = export(ledger, prof, sha256)
     finally:
         ledger.close()
-    typer.echo(f"exported {len(runs)} runs to {GENERATED_DIR}/")
+    typer.echo(f"exported {len(runs)} runs of the {prof.name!r} study (seed {prof.seed}, data "
+               f"{shown}, sha256 {sha256[:12]}) to {GENERATED_DIR}/")  # fmt: skip
 
 
 @app.command()
@@ -274,6 +303,21 @@ def report() -> None:
         typer.echo(f"rendered {len(written)} changed file{plural} under {GENERATED_DIR}/")
     else:
         typer.echo(f"{GENERATED_DIR}/ is up to date: nothing changed since the last report")
+
+
+def _environment(exc: BaseException) -> str:
+    """What went wrong with the machine, and where, in one line, with what to do."""
+    from course.paths import LEDGER_FILE, RUNS_DIR
+
+    if isinstance(exc, MemoryError):
+        return "out of memory; a smaller space or batch size needs less"
+    if isinstance(exc, sqlite3.OperationalError):  # e.g. the disk under runs/ is full
+        return f"{LEDGER_FILE}: {exc}; free some space, then rerun the same command to resume"
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"{LEDGER_FILE}: damaged ledger ({exc}); restore it, or move {RUNS_DIR} aside"
+    where = getattr(exc, "filename", None)
+    what = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+    return f"{where}: {what}; fix that, then rerun the same command" if where else what
 
 
 def main() -> None:
@@ -296,4 +340,9 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("course: interrupted; rerun the same command to resume", file=sys.stderr)
         sys.exit(130)
+    except (OSError, MemoryError, sqlite3.DatabaseError) as exc:  # the machine, not the input
+        if _state["debug"]:
+            raise
+        print(f"course: error: {_environment(exc)}", file=sys.stderr)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

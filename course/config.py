@@ -68,6 +68,9 @@ class Setting:
         return self.rule or ("" if self.minimum is None else f"≥ {self.minimum}")
 
 
+MAX_PATIENCE = 1000  # epochs; more waits for ever on any budget this course trains
+
+
 @dataclass(frozen=True)
 class Training:
     """How every fit is run: the callbacks' settings."""
@@ -232,8 +235,8 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
     if monitor not in MONITORS:
         raise CourseError(f"training.monitor: {monitor!r}; expected one of {', '.join(MONITORS)}")
     patience = get_value(training_raw, "patience", int, Training.patience, "training.")
-    if patience < 0:
-        raise CourseError(f"training.patience: {patience} must not be negative")
+    if not 0 <= patience <= MAX_PATIENCE:
+        raise CourseError(f"training.patience: {patience} must be between 0 and {MAX_PATIENCE}")
 
     methods_raw = get_value(raw, "methods", dict, {}, "")
     unknown = sorted(set(methods_raw) - set(methods))

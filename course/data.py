@@ -93,6 +93,7 @@ def fetch(url: str | None = None, dest: Path = DATA_FILE) -> Path:
 
 def load(path: Path) -> pd.DataFrame:
     """Read and validate the table; the first violation is raised as one line naming its place."""
+    import numpy as np
     import pandas as pd
 
     if not path.is_file():
@@ -122,11 +123,12 @@ def load(path: Path) -> pd.DataFrame:
         if len(missing):
             raise CourseError(f"{path}: line {line(missing[0])}, column {column!r}: missing value")
         numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = frame.index[numbers.isna()]
+        bad = frame.index[numbers.isna() | numbers.isin([np.inf, -np.inf])]  # 1e400 is inf
         if len(bad):
             value = frame[column][bad[0]]
+            shown = repr(value) if isinstance(value, str) else f"{value:g}"
             raise CourseError(
-                f"{path}: line {line(bad[0])}, column {column!r}: {value!r} is not a number"
+                f"{path}: line {line(bad[0])}, column {column!r}: {shown} is not a finite number"
             )
         frame[column] = numbers
 
@@ -174,6 +176,23 @@ def _stratified(x: np.ndarray, y: np.ndarray, size: float, seed: int, key: str) 
         return train_test_split(x, y, test_size=size, stratify=y, random_state=seed)
     except ValueError as exc:
         raise CourseError(f"{key}: {size} cannot split {len(y)} rows by class ({exc})") from None
+
+
+def smallest_class(y: np.ndarray) -> int:
+    """Rows of the rarest class: no stratified split makes more folds than this."""
+    import numpy as np
+
+    return int(np.bincount(y, minlength=len(CLASSES)).min())
+
+
+def check_folds(folds: int, split: Split, where: str) -> None:
+    """Refuse a k-fold scheme with more folds than the development rows of the smallest class."""
+    fewest = smallest_class(split.y_dev)
+    if folds > fewest:
+        raise CourseError(
+            f"{where}: {folds} folds, but the smallest class has {fewest} development rows; "
+            f"use at most {fewest}"
+        )
 
 
 def holdout(

@@ -5,6 +5,7 @@ files, so it never imports a method, the model or the runner."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -21,7 +22,7 @@ from course.config import Profile
 from course.data import load
 from course.errors import CourseError
 from course.ledger import Ledger, Run
-from course.paths import GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
+from course.paths import DATA_FILE, GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
 from course.plan import Unit, expand, full_plan
 from course.registry import methods
 from course.space import NAMES
@@ -104,17 +105,17 @@ def _units(profile: Profile) -> dict[str, Unit]:
     return {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
 
 
-def latest_runs(ledger: Ledger, profile: Profile) -> list[Run]:
-    """The newest finished run of each method label that matches the profile (and its seed) as
-    it is now: a run of an earlier version of the profile, or of a variant it dropped, is not
-    shown."""
+def latest_runs(ledger: Ledger, profile: Profile, data_sha256: str) -> list[Run]:
+    """The finished run of each method label of one study: the profile (and its seed) as it is
+    now, on the dataset with this hash. A run of an earlier version of the profile, of a variant
+    it dropped or on other data is not shown; of runs on several Keras backends, the newest."""
     units = _units(profile)
     chosen: dict[str, Run] = {}
     for run in ledger.runs():
         unit = units.get(run.method)
         if unit is None or run.finished_at is None or ledger.result(run.run_id) is None:
             continue
-        if run.config_hash != unit.digest(profile, run.data_sha256, run.backend):
+        if run.config_hash != unit.digest(profile, data_sha256, run.backend):
             continue
         current = chosen.get(run.method)
         if current is None or run.finished_at >= (current.finished_at or 0):
@@ -122,13 +123,14 @@ def latest_runs(ledger: Ledger, profile: Profile) -> list[Run]:
     return [chosen[label] for label in units if label in chosen]  # in course order
 
 
-def export(ledger: Ledger, profile: Profile) -> list[Run]:
-    """Write the contract files for `profile` atomically, results.csv last; returns the runs."""
-    runs = latest_runs(ledger, profile)
+def export(ledger: Ledger, profile: Profile, data_sha256: str) -> list[Run]:
+    """Write the contract files of one study (the profile, its seed, the dataset with this
+    hash) atomically, results.csv last; returns the runs."""
+    runs = latest_runs(ledger, profile, data_sha256)
     if not runs:
         raise CourseError(
-            f"no finished runs for profile {profile.name!r} with seed {profile.seed}; "
-            f"run `course run-all --profile {profile.name}` first"
+            f"no finished runs for profile {profile.name!r} with seed {profile.seed} on the "
+            f"dataset {data_sha256[:12]}; run `course run-all --profile {profile.name}` first"
         )
     trials, results, curves, predictions = [], [], [], []
     labels: dict[int, list[int]] = {}  # per seed, for ledgers from before results kept labels
@@ -193,7 +195,7 @@ def export(ledger: Ledger, profile: Profile) -> list[Run]:
     write_atomic(GENERATED_DATA_DIR / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
     write_atomic(GENERATED_DATA_DIR / "curves.csv", _csv(CURVE_COLUMNS, curves))
     write_atomic(GENERATED_DATA_DIR / "predictions.csv", _csv(PREDICTION_COLUMNS, predictions))
-    repeat_rows = repeats(ledger, profile)
+    repeat_rows = repeats(ledger, profile, data_sha256)
     write_atomic(GENERATED_DATA_DIR / "repeats.csv", _csv(REPEAT_COLUMNS, repeat_rows))
     dataset_summary(load(Path(latest.data_path)))
     registered = [{"slug": m.slug, "title": m.title, "summary": m.summary, "kind": m.kind}
@@ -218,12 +220,12 @@ def _test_labels(run: Run, profile: Profile) -> list[int]:
     return split(load(Path(run.data_path)), run.seed, profile.test_size).y_test.tolist()
 
 
-def repeats(ledger: Ledger, profile: Profile) -> list[dict[str, Any]]:
+def repeats(ledger: Ledger, profile: Profile, data_sha256: str) -> list[dict[str, Any]]:
     """Each method's result under every seed of the profile's repeats (the first is the
     profile's own seed): what mean and standard deviation across seeds are computed from."""
     rows = []
     for seed in profile.seeds:
-        for run in latest_runs(ledger, replace(profile, seed=seed)):
+        for run in latest_runs(ledger, replace(profile, seed=seed), data_sha256):
             result = ledger.result(run.run_id)
             assert result is not None
             rows.append({"method": run.method, "run_id": run.run_id, "seed": seed,
@@ -296,3 +298,18 @@ def provenance(runs: list[Run], seeds: list[int]) -> dict[str, Any]:
             for r in runs
         ],
     }
+
+
+def study_dataset(data: Path | None) -> tuple[str, str]:
+    """The dataset (path, SHA-256) of the study `course export` shows: `--data`, else the one
+    docs/generated was last exported from (every run exports its own study), else the
+    downloaded dataset."""
+    if data is None:
+        try:
+            exported = json.loads((GENERATED_DIR / "provenance.json").read_text(encoding="utf-8"))
+            return exported["dataset"]["path"], exported["dataset"]["sha256"]
+        except (FileNotFoundError, KeyError, TypeError, json.JSONDecodeError):
+            data = DATA_FILE
+    if not data.is_file():
+        raise CourseError(f"{data}: no such file; pass the study's dataset with --data")
+    return str(data), hashlib.sha256(data.read_bytes()).hexdigest()

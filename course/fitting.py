@@ -11,11 +11,14 @@ their adapters take the same steps from `Fitter.model` (where the library builds
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from course.errors import CourseError
 from course.ledger import Recorder
 from course.model import ModelPool, build_model, callbacks, seed_everything
 from course.records import FitKey, FitOutcome
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     Scorer = Callable[[keras.Model], dict[str, Any]]
 
 FINAL_MODEL = "best.keras"  # a run's final model, in its folder
+MIN_FREE = 64 * 2**20  # bytes a fit needs free under runs/ before it starts
 
 
 @dataclass
@@ -67,9 +71,15 @@ class Fitter:
     """How one process fits the models of one run: the run's recorder and folder, and a pool
     of compiled models. Picklable into worker processes (the pool stays behind)."""
 
-    def __init__(self, recorder: Recorder, run_dir: Path) -> None:
+    def __init__(self, recorder: Recorder, run_dir: Path, checkpoints: bool = True) -> None:
         self.recorder, self.run_dir = recorder, run_dir
         self.pool = ModelPool()
+        if checkpoints:  # a fit whose checkpoint is gone cannot be resumed: train it again
+            lost = {k for k in recorder.done if not k.checkpoint(run_dir).exists()}
+            if lost:
+                print(f"course: {recorder.run_id}: {len(lost)} finished fits lost their "
+                      "checkpoints; training them again", file=sys.stderr)  # fmt: skip
+                recorder.done -= lost
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "pool": None}
@@ -89,6 +99,14 @@ class Fitter:
         return self.pool.model(train_rows, params) if pooled else build_model(params)
 
     def begin(self, key: FitKey, params: Params) -> Fit:
+        """Start a fit, if the disk has room for its checkpoint: a checkpoint written to a full
+        disk can crash the process in native code, where no error can be reported."""
+        free = shutil.disk_usage(self.recorder.ledger_path.parent).free
+        if free < MIN_FREE:
+            raise CourseError(
+                f"{self.recorder.ledger_path.parent}: {free / 2**20:.0f} MiB free, too little "
+                "for a fit's checkpoint; free some space (old runs: `runs/`), then rerun to resume"
+            )
         return Fit(self, key, params)
 
     # --8<-- [start:fit]

@@ -87,6 +87,10 @@ FIT_COLUMNS = ("run_id, trial, fold, rung, params, seed, epochs_run, best_epoch,
                "val_loss, seconds, status, history, extra, finished_at")  # fmt: skip
 
 
+def _run_folders(runs: Path) -> list[Path]:
+    return [p for p in runs.iterdir() if p.is_dir()]
+
+
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
@@ -159,12 +163,26 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size == 0 and _run_folders(path.parent):
+            raise CourseError(  # an emptied ledger would silently retrain every run
+                f"{path}: empty, but {path.parent} holds runs' checkpoints; restore the "
+                f"ledger, or move {path.parent} aside to start again"
+            )
         self.path = path
         self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version <= SCHEMA_VERSION:
+                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:  # truncated, overwritten, not SQLite at all
+            self.db.close()
+            raise CourseError(
+                f"{path}: damaged ledger ({exc}); restore it, or move {path.parent} aside to "
+                "start again"
+            ) from None
         if version > SCHEMA_VERSION:
             self.db.close()
             raise CourseError(
@@ -213,6 +231,15 @@ class Ledger:
         """Mark a run complete: a later invocation of the same run skips it."""
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (time.time(), run_id))
+
+    def drop_if_empty(self, run_id: str) -> None:
+        """Forget a run that recorded no fit (it failed before its first): nothing to resume."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM fits WHERE run_id = ? LIMIT 1", (run_id,)).fetchone():
+                return
+            if db.execute("SELECT 1 FROM results WHERE run_id = ?", (run_id,)).fetchone():
+                return
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
 
     def runs(self) -> list[Run]:
         rows = self.db.execute("SELECT * FROM runs ORDER BY started_at, run_id").fetchall()
@@ -286,22 +313,18 @@ class Ledger:
 
 
 @contextmanager
-def following(path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
-    """While worker processes write fits of `run_id`, hand every fit to `on_fit` (from a
-    thread with a connection of its own; a fit may be handed over more than once)."""
+def _polling(path: Path, every: float, step: Callable[[Ledger, bool], None]) -> Iterator[None]:
+    """Call `step(ledger, last)` every `every` seconds while the block runs, from a thread with
+    a connection of its own, and once more (`last`) after it."""
     stop = threading.Event()
 
     def poll() -> None:
         ledger = Ledger(path)
         try:
             stopped = False
-            while not stopped:  # one last read after the block: no fit is left out
-                stopped = stop.wait(0.5)
-                rows = ledger.db.execute(  # scores only: a full fit decodes its history
-                    "SELECT trial, fold, rung, val_accuracy FROM fits WHERE run_id = ?", (run_id,)
-                ).fetchall()
-                for row in rows:
-                    on_fit(dict(row))
+            while not stopped:
+                stopped = stop.wait(every)
+                step(ledger, stopped)
         finally:
             ledger.close()
 
@@ -312,6 +335,35 @@ def following(path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None])
     finally:
         stop.set()
         thread.join()
+
+
+def following(
+    path: Path, run_id: str, on_fit: Callable[[dict[str, Any]], None]
+) -> AbstractContextManager[None]:
+    """While worker processes write fits of `run_id`, hand every fit to `on_fit` (a fit may be
+    handed over more than once; one last read after the block leaves none out)."""
+
+    def step(ledger: Ledger, last: bool) -> None:
+        rows = ledger.db.execute(  # scores only: a full fit decodes its history
+            "SELECT trial, fold, rung, val_accuracy FROM fits WHERE run_id = ?", (run_id,)
+        ).fetchall()
+        for row in rows:
+            on_fit(dict(row))
+
+    return _polling(path, 0.5, step)
+
+
+def clock(path: Path, run_id: str, every: float = 1.0) -> AbstractContextManager[None]:
+    """Add the wall time the block takes to the run's seconds as it passes, every `every`
+    seconds, so a killed invocation (SIGKILL skips every `finally`) loses at most that much."""
+    last = [time.perf_counter()]
+
+    def step(ledger: Ledger, final: bool) -> None:
+        now = time.perf_counter()
+        ledger.add_seconds(run_id, now - last[0])
+        last[0] = now
+
+    return _polling(path, every, step)
 
 
 class Recorder:

@@ -23,10 +23,37 @@ def checkpoint(run_dir: Path, trial: int, fold: int, rung: int, suffix: str) -> 
     return run_dir / "checkpoints" / f"trial-{trial:04d}-fold-{fold}{budget}{suffix}"
 
 
+TMP_SUFFIX = ".tmp"  # write_atomic's temporary files: `.<name>.<writer's pid>.<random>.tmp`
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep(folder: Path) -> list[Path]:
+    """Remove the temporary files under `folder` whose writer is gone (killed between write
+    and rename); a live writer's are left alone. Returns what it removed."""
+    removed = []
+    for tmp in folder.rglob(f".*{TMP_SUFFIX}") if folder.is_dir() else ():
+        parts = tmp.name.split(".")
+        pid = parts[-3] if len(parts) >= 4 else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                               suffix=TMP_SUFFIX)  # fmt: skip
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content.encode("utf-8") if isinstance(content, str) else content)

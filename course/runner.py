@@ -6,25 +6,29 @@ again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import shlex
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from course import backend
+from course import backend, locks
 from course.config import Profile
-from course.data import load_dataset, split
-from course.ledger import Ledger, Run
-from course.paths import LEDGER_FILE
-from course.plan import expand
+from course.data import Split, load_dataset, split
+from course.errors import CourseError
+from course.ledger import Ledger, Run, clock
+from course.paths import LEDGER_FILE, RUNS_DIR
+from course.plan import Unit, expand
 from course.progress import StudyProgress
 from course.registry import method
+from course.space import BATCH_SIZE
 from course.speed import settings
 from course.stats import accuracy_ci
 from course.study import Context
@@ -49,11 +53,8 @@ def train(ctx: Context, fresh: bool) -> None:
     set and record the result."""
     if fresh:  # checkpoints and tuner state belong to the discarded fits
         shutil.rmtree(ctx.run_dir, ignore_errors=True)
-    start = time.perf_counter()
-    try:
+    with clock(ctx.ledger.path, ctx.run_id):  # the run's seconds, recorded as they pass
         outcome = method(ctx.run.slug).run(ctx)
-    finally:
-        ctx.ledger.add_seconds(ctx.run_id, time.perf_counter() - start)
     score = accuracy_ci(ctx.split.y_test, outcome.predictions, seed=ctx.profile.seed)
     ctx.ledger.record_result(
         ctx.run_id,
@@ -69,22 +70,90 @@ def train(ctx: Context, fresh: bool) -> None:
     ctx.ledger.finish_run(ctx.run_id)
 
 
+def _finished(ledger: Ledger, run: Run) -> bool:
+    """Whether a run has its result and its final model; one whose model file is gone is
+    entered again, which rebuilds the model from the recorded fits (none is retrained)."""
+    result = ledger.result(run.run_id)
+    if run.finished_at is None or result is None:
+        return False
+    if not Path(result["model_path"]).exists():
+        print(f"course: {run.run_id}: its final model {result['model_path']} is gone; "
+              "rebuilding it", file=sys.stderr)  # fmt: skip
+        return False
+    return True
+
+
+def check_data(profile: Profile, shared: Split, units: list[Unit]) -> None:
+    """The settings against the data: the batch size against the rows a holdout fit trains on
+    (a larger one is silently one batch), then each method's own checks (its folds)."""
+    train_rows = int(len(shared.y_dev) * (1 - profile.validation_size))
+    largest = max(profile.space.values[BATCH_SIZE])
+    if largest > train_rows:
+        raise CourseError(
+            f"space.{BATCH_SIZE}: {largest} is more than the {train_rows} rows a holdout fit "
+            "trains on"
+        )
+    for unit in units:
+        method(unit.slug).check_data(profile, unit.settings, shared)
+
+
+@dataclass(frozen=True)
+class Study:
+    """What a study trains on and with: the profile, the dataset (and its hash), the Keras
+    backend, the command and the workers. Export shows the runs of one such study."""
+
+    profile: Profile
+    data_path: Path
+    data_sha256: str
+    backend: str
+    command: str
+    workers: int
+
+    def run(self, unit: Unit, seeded: Profile) -> Run:
+        """The ledger row of one run of this study, as a new run starts it."""
+        digest = unit.digest(seeded, self.data_sha256, self.backend)
+        return Run(
+            run_id=f"{unit.slug}-{digest[:12]}",
+            method=unit.label,
+            slug=unit.slug,
+            variant=unit.variant,
+            kind=method(unit.slug).kind,
+            protocol=unit.protocol,
+            profile=self.profile.name,
+            seed=seeded.seed,
+            config_hash=digest,
+            config=json.dumps({**seeded.as_dict(), "speed": speed_settings(self.workers)}),
+            data_path=_shown(self.data_path),
+            data_sha256=self.data_sha256,
+            backend=self.backend,
+            command=self.command,
+            started_at=time.time(),
+            finished_at=None,
+            seconds=0.0,
+        )
+
+
 def run_study(
     plan: list[tuple[str, str]],
     profile: Profile,
     data: Path | None = None,
     fresh: bool = False,
     workers: int = 1,
-    after_run: Callable[[Ledger], None] | None = None,
+    after_run: Callable[[Ledger, Study], None] | None = None,
 ) -> list[Run]:
     """Run each (slug, protocol) of `plan` in order, once per seed of the profile's repeats
-    (all of the first seed before the next); finished fits are never repeated. `after_run`
-    is called after every run (the CLI exports there, so an interrupted study keeps it)."""
+    (all of the first seed before the next); finished fits are never repeated, and a run
+    another process holds is waited for. `after_run` is called after every run (the CLI
+    exports there, so an interrupted study keeps it)."""
     units = expand(plan, profile)
     frame, data_path = load_dataset(data)
-    data_sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    keras_backend = backend.load({name for u in units for name in method(u.slug).preload})
-    command = shlex.join(["course", *sys.argv[1:]])
+    for seed in profile.seeds:  # refuse what this data cannot feed, before anything loads
+        check_data(replace(profile, seed=seed), split(frame, seed, profile.test_size), units)
+    study = Study(
+        profile, data_path, hashlib.sha256(data_path.read_bytes()).hexdigest(),
+        backend.load({name for u in units for name in method(u.slug).preload}),
+        shlex.join(["course", *sys.argv[1:]]), workers,
+    )  # fmt: skip
     ledger = Ledger(LEDGER_FILE)
     runs = []
     try:
@@ -92,36 +161,21 @@ def run_study(
             for seeded, unit in itertools.product(
                 [replace(profile, seed=seed) for seed in profile.seeds], units
             ):
-                shared = split(frame, seeded.seed, seeded.test_size)
-                digest = unit.digest(seeded, data_sha256, keras_backend)
-                run = ledger.open_run(
-                    Run(
-                        run_id=f"{unit.slug}-{digest[:12]}",
-                        method=unit.label,
-                        slug=unit.slug,
-                        variant=unit.variant,
-                        kind=method(unit.slug).kind,
-                        protocol=unit.protocol,
-                        profile=profile.name,
-                        seed=seeded.seed,
-                        config_hash=digest,
-                        config=json.dumps({**seeded.as_dict(), "speed": speed_settings(workers)}),
-                        data_path=_shown(data_path),
-                        data_sha256=data_sha256,
-                        backend=keras_backend,
-                        command=command,
-                        started_at=time.time(),
-                        finished_at=None,
-                        seconds=0.0,
-                    ),
-                    fresh=fresh,
-                )
-                if run.finished_at is None or ledger.result(run.run_id) is None:
-                    ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
-                                  progress, workers)  # fmt: skip
-                    train(ctx, fresh)
+                new = study.run(unit, seeded)
+                with locks.held(RUNS_DIR / f"{new.run_id}.lock", f"run {new.run_id}"):
+                    run = ledger.open_run(new, fresh=fresh)  # or the finished one, resumed
+                    if not _finished(ledger, run):
+                        shared = split(frame, seeded.seed, seeded.test_size)
+                        ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
+                                      progress, workers)  # fmt: skip
+                        try:
+                            train(ctx, fresh)
+                        except BaseException:
+                            with contextlib.suppress(sqlite3.Error):  # keep the first error
+                                ledger.drop_if_empty(run.run_id)  # no empty row left behind
+                            raise
                 if after_run is not None:
-                    after_run(ledger)
+                    after_run(ledger, study)
                 if seeded.seed == profile.seed:
                     runs.append(run)
     finally:

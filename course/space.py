@@ -36,6 +36,9 @@ HYPERPARAMETERS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     OPTIMIZER: (str, OPTIMIZERS),
 }
 NAMES: tuple[str, ...] = tuple(HYPERPARAMETERS)
+# Sane upper bounds: a wider or deeper MLP than this, on tables of this size, only runs out of
+# memory or time (the batch size is checked against the data's rows instead).
+LIMITS = {LAYERS: 64, UNITS: 4096, EPOCHS: 10_000}
 # Arguments of `Model.fit` rather than of the model builder (Hyperband allots EPOCHS itself).
 FIT_NAMES: tuple[str, ...] = (EPOCHS, BATCH_SIZE)
 MODEL_NAMES: tuple[str, ...] = tuple(n for n in NAMES if n not in FIT_NAMES)
@@ -72,6 +75,9 @@ class Space:
                     raise CourseError(f"{key}: {value!r} is not {kind.__name__}")
                 if kind is int and value <= 0:
                     raise CourseError(f"{key}: {value} must be a positive integer")
+                if name in LIMITS and value > LIMITS[name]:
+                    raise CourseError(f"{key}: {value} is more than {LIMITS[name]}, the most "
+                                      "this course trains")  # fmt: skip
                 if allowed is not None and value not in allowed:
                     raise CourseError(
                         f"{key}: unknown value {value!r}; expected one of {', '.join(allowed)}"

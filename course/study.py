@@ -121,9 +121,10 @@ class Context:
         return Recorder(self.run_id, self.ledger.path, self.profile.seed, self.profile.training,
                         self.ledger, task, {key_of(f) for f in fits})  # fmt: skip
 
-    def fitter(self, total: int) -> Fitter:
-        """How this run fits its models (`course.fitting`), recording into `recorder(total)`."""
-        return Fitter(self.recorder(total), self.run_dir)
+    def fitter(self, total: int, checkpoints: bool = True) -> Fitter:
+        """How this run fits its models (`course.fitting`), recording into `recorder(total)`;
+        `checkpoints=False` for a library that keeps the best epochs itself (KerasTuner)."""
+        return Fitter(self.recorder(total), self.run_dir, checkpoints)
 
 
 class Method:
@@ -150,6 +151,10 @@ class Method:
     def check(self, profile: Profile, settings: dict[str, Any]) -> None:
         """Refuse (with a `CourseError`) settings that cannot run with this profile, before
         anything trains."""
+
+    def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
+        """Refuse settings this dataset cannot feed (more folds than its smallest class has
+        rows), with a `CourseError`, before anything trains."""
 
     def plans(self, settings: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """Tables the method plans before it trains, by name (Hyperband's schedule): export

@@ -123,7 +123,18 @@ def kill_and_resume(folder: Path, *args: str, after_fits: int = 2) -> dict:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    before = ledger_fits(folder)
+    before, seconds = ledger_fits(folder), run_seconds(folder)
     rerun = run_course(*args, cwd=folder)
     assert rerun.returncode == 0, rerun.stderr
-    return {"before": before, "after": ledger_fits(folder)}
+    return {"before": before, "after": ledger_fits(folder), "seconds": seconds}
+
+
+def run_seconds(folder: Path) -> dict[str, tuple[float, float]]:
+    """run id -> (the run's recorded wall seconds, the seconds of its recorded fits)."""
+    db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
+    try:
+        rows = db.execute("SELECT run_id, seconds, (SELECT COALESCE(SUM(seconds), 0) FROM fits "
+                          "WHERE fits.run_id = runs.run_id) FROM runs").fetchall()  # fmt: skip
+    finally:
+        db.close()
+    return {run_id: (wall, fits) for run_id, wall, fits in rows}

@@ -75,7 +75,10 @@ INVALID = [
     ("seed", "42", "seed: expected int"),
     ("test_size", 1.5, "test_size: 1.5 must be a fraction"),
     ("training.monitor", "accuracy", "training.monitor: 'accuracy'"),
-    ("training.patience", -1, "training.patience: -1 must not be negative"),
+    ("training.patience", -1, "training.patience: -1 must be between 0 and 1000"),
+    ("training.patience", 5000, "training.patience: 5000 must be between 0 and 1000"),
+    ("space.units", [100000000], "space.units: 100000000 is more than 4096"),
+    ("space.layers", [1, 100], "space.layers: 100 is more than 64"),
     ("methods.grid-serch", {}, "methods.grid-serch: unknown key"),
     ("methods.grid-search-cv.cv", 1, "methods.grid-search-cv.cv: 1 must be at least 2"),
     ("methods.randomized-search-cv.variants", [{"cv": 5}], "variants[0].n_iter: missing"),
@@ -110,6 +113,31 @@ def test_invalid_profile_file_stops_the_cli_with_nothing_written(workdir: Path) 
     line = error_line(run_course("run", "grid-loop", "--config", str(bad), cwd=workdir))
     assert "space.input_activation" in line and "rellu" in line
     assert not (workdir / "docs").exists() and not (workdir / "runs").exists()
+
+
+# Settings only the data (or the grid) can refuse: one line, before any run or ledger exists.
+AGAINST_DATA = {
+    "cv = 200": ("grid-search-cv", "cv = 3\n", "cv = 200\n",
+                 "methods.grid-search-cv.cv: 200 folds, but the smallest class has"),
+    "variant cv = 250": ("randomized-search-cv", "{ cv = 3,", "{ cv = 250,",
+                         "variants: cv = 250: 250 folds, but the smallest class"),
+    "n_iter = 1000": ("randomized-search-cv", "n_iter = 4", "n_iter = 1000",
+                      "variants[0].n_iter: 1000 is more than the grid's 8 configurations"),
+    "batch_size = 100000": ("grid-loop", "batch_size = [32]", "batch_size = [32, 100000]",
+                            "space.batch_size: 100000 is more than the 640 rows"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(AGAINST_DATA))
+def test_settings_the_data_cannot_feed_are_one_line(case: str, workdir: Path) -> None:
+    slug, old, new, message = AGAINST_DATA[case]
+    text = (resources.files("course") / "profiles" / "quick.toml").read_text()
+    assert old in text
+    bad = workdir / "mine.toml"
+    bad.write_text(text.replace(old, new, 1))
+    line = error_line(run_course("run", slug, "--config", str(bad), cwd=workdir))
+    assert message in line
+    assert not (workdir / "runs").exists()
 
 
 def test_broken_toml_is_one_line(workdir: Path) -> None:

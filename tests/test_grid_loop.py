@@ -11,7 +11,7 @@ import pytest
 
 from course.registry import load_profile
 from course.space import NAMES
-from tests.conftest import kill_and_resume, ledger_fits, read_csv, run_course
+from tests.conftest import kill_and_resume, ledger_fits, read_csv, run_course, run_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -97,6 +97,11 @@ def test_sigkilled_run_resumes_without_repeating_a_fit(
     assert 2 <= len(before) < total, "the kill must land mid-run"
     assert len(after) == total
     assert all(after[key] == stamp for key, stamp in before.items())  # none repeated or lost
+    # the killed invocation's time was recorded as it passed (a `finally` never ran)
+    ((wall, fits_seconds),) = fits["seconds"].values()
+    assert fits_seconds > 0 and wall >= fits_seconds - 1.0
+    ((wall, fits_seconds),) = run_seconds(workdir).values()
+    assert wall >= fits_seconds - 1.0  # both invocations' time, at most a heartbeat lost
 
     # the resumed run found exactly what an uninterrupted run found (seeded per fit)
     resumed = read_csv(workdir / "docs/generated/data/trials.csv")

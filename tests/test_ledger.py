@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 from course.config import Training
-from course.ledger import SCHEMA_VERSION, Ledger, Run
+from course.ledger import SCHEMA_VERSION, Ledger, Run, clock
 from course.records import FitKey, FitOutcome, FitRecord
 from tests.conftest import error_line, read_csv, run_course
 
@@ -60,6 +61,19 @@ def test_fits_survive_reopening_and_fresh_discards_them(tmp_path: Path) -> None:
     reopened.open_run(_run(), fresh=True)
     assert reopened.fits("grid-loop-abc") == []
     reopened.close()
+
+
+def test_a_runs_seconds_are_recorded_while_it_runs(tmp_path: Path) -> None:
+    """A SIGKILL skips every `finally`: the clock writes the time as it passes instead."""
+    path = tmp_path / "runs" / "ledger.sqlite"
+    ledger = Ledger(path)
+    ledger.open_run(_run())
+    with clock(path, "grid-loop-abc", every=0.05):
+        time.sleep(0.4)
+        (midway,) = ledger.runs()  # what a rerun after a kill here would find
+    (after,) = ledger.runs()
+    ledger.close()
+    assert 0.25 <= midway.seconds <= 0.4 and after.seconds >= 0.4
 
 
 def test_a_ledger_from_before_schema_versions_migrates_and_exports(workdir: Path) -> None:

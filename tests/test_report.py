@@ -91,6 +91,38 @@ def test_report_redraws_only_what_a_changed_input_feeds(rendered: Path, tmp_path
     assert "rendered 1 changed file " in proc.stdout
 
 
+def test_a_study_without_the_cv_study_reports(rendered: Path, tmp_path: Path) -> None:
+    """`course run grid-loop && course run grid-search-cv` once ended in a KeyError: the
+    verdicts looked for the CV study's schemes in a study that had none."""
+    shutil.copytree(rendered / "docs", tmp_path / "docs")
+    data = tmp_path / "docs" / "generated" / "data"
+    for name in ("results", "trials", "repeats", "predictions", "curves"):
+        path = data / f"{name}.csv"
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(line for line in lines if "cv-study" not in line) + "\n")
+    proc = run_course("report", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "docs" / "generated" / "cv-study.md").read_text()
+    assert "did not run the CV study" in text
+    assert not (tmp_path / "docs" / "generated" / "figures" / "cv-study.png").exists()
+
+
+def test_report_removes_temporary_files_of_dead_writers_only(
+    rendered: Path, tmp_path: Path
+) -> None:
+    """A kill between a temporary file's write and its rename leaves it behind."""
+    shutil.copytree(rendered / "docs", tmp_path / "docs")
+    data = tmp_path / "docs" / "generated" / "data"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    left = data / f".results.csv.{dead}.k1ll3d0.tmp"
+    live = data / f".trials.csv.{os.getpid()}.wr1t1ng.tmp"  # this process: still writing
+    left.write_text("half a file")
+    live.write_text("half a file")
+    assert run_course("report", cwd=tmp_path).returncode == 0
+    assert not left.exists() and live.exists()
+
+
 @pytest.mark.slow
 def test_quick_study_gets_a_verdict_for_every_seed_claim(quick_study: Path) -> None:
     from course.report.evidence import Evidence

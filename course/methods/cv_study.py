@@ -18,8 +18,8 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from course.config import Setting
-from course.data import fitted_preprocessor
+from course.config import Profile, Setting
+from course.data import check_folds, fitted_preprocessor
 from course.errors import CourseError
 from course.records import FitKey
 from course.study import STUDY, Context, Method, Outcome, Variant
@@ -105,6 +105,10 @@ class CVStudy(Method):
         return [Variant("holdout", {"folds": HOLDOUT})] + [
             Variant(f"cv{k}", {"folds": k}) for k in settings["folds"]
         ]
+
+    def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
+        if settings["folds"] != HOLDOUT:
+            check_folds(settings["folds"], split, f"methods.{self.slug}.folds")
 
     def run(self, ctx: Context) -> Outcome:
         import numpy as np

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from course.config import Profile, Setting
+from course.data import Split, check_folds
 from course.searchers import FixedSearcher, drain
 from course.study import Context, Method, Outcome
 
@@ -22,6 +23,9 @@ class SklearnGridSearch(Method):
     settings = (Setting("cv", int, 5, "Folds of the cross-validation.", minimum=2),)
     preload = ("scikeras.wrappers",)  # scikeras loads TensorFlow: quietly, once
     order = 20
+
+    def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
+        check_folds(settings["cv"], split, f"methods.{self.slug}.cv")
 
     def searcher(self, profile: Profile, settings: dict[str, Any]) -> FixedSearcher:
         from sklearn.model_selection import ParameterGrid

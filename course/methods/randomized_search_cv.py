@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from course.config import Profile, Setting, check_keys, get_value
+from course.data import Split, check_folds
 from course.errors import CourseError
 from course.searchers import FixedSearcher, drain
 from course.study import Context, Method, Outcome, Variant
@@ -56,6 +57,19 @@ class SklearnRandomizedSearch(Method):
     def variants(self, settings: dict[str, Any]) -> list[Variant]:
         """One run per `{cv, n_iter}` variant of the profile, named like `cv5-n30`."""
         return [Variant(f"cv{v['cv']}-n{v['n_iter']}", v) for v in settings["variants"]]
+
+    def check(self, profile: Profile, settings: dict[str, Any]) -> None:
+        """A variant may not sample more configurations than the grid holds (its name would
+        promise draws it cannot make)."""
+        for index, variant in enumerate(settings["variants"]):
+            if variant["n_iter"] > profile.space.size:
+                raise CourseError(
+                    f"methods.{self.slug}.variants[{index}].n_iter: {variant['n_iter']} is more "
+                    f"than the grid's {profile.space.size} configurations"
+                )
+
+    def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
+        check_folds(settings["cv"], split, f"methods.{self.slug}.variants: cv = {settings['cv']}")
 
     def searcher(self, profile: Profile, settings: dict[str, Any]) -> FixedSearcher:
         """The draws RandomizedSearchCV makes for one variant's settings (`n_iter`)."""

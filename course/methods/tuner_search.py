@@ -161,7 +161,7 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
         ctx.split, profile.seed, profile.validation_size
     )
-    fitter = ctx.fitter(planned_trials)
+    fitter = ctx.fitter(planned_trials, checkpoints=False)  # KerasTuner keeps its own
     job = TunerJob(factory, profile, ctx.settings, fitter, (x_train, y_train, x_val, y_val))
     tuner = job.tuner()
     if ctx.workers > 1:

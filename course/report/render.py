@@ -134,15 +134,17 @@ def render(generated: Path = GENERATED_DIR) -> list[Path]:
         return (before is not None and all(now.get(i) == h for i, h in before.items())
                 and (generated / name).is_file())  # fmt: skip
 
-    written, kept = [], {}
-    for name, make in products.items():
+    made, kept = {}, {}
+    for name, make in products.items():  # everything first: a failure leaves all as it was
         if unchanged(name):
             kept[name] = outputs[name]
             continue
         ev.reads.clear()
-        content = make()
-        write_atomic(generated / name, content)
+        made[name] = make()
         kept[name] = {"code": now["code"], **{i: now[i] for i in sorted(ev.reads)}}
+    written = []
+    for name, content in made.items():
+        write_atomic(generated / name, content)
         written.append(generated / name)
     for name, alt in FIGURES.items():  # the includes that point at the figures
         text = HEADER + (
