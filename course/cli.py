@@ -293,6 +293,39 @@ def export_cmd(
 
 
 @app.command()
+def clean(
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    seed: SeedOpt = None,
+    repeats: RepeatsOpt = None,
+    data: DataOpt = None,
+    other_studies: Annotated[
+        bool, typer.Option(help="Also remove every run of another profile, seed or dataset.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Say what it would free; remove nothing.")] = False,
+) -> None:
+    """Remove what the study no longer needs under runs/: the checkpoints and tuner state of its
+    finished runs (their results and final models stay). Says how much it frees first."""
+    from course.clean import clean as remove
+    from course.clean import plan
+    from course.export import study_dataset
+    from course.ledger import Ledger
+    from course.paths import LEDGER_FILE
+
+    prof = _profile(profile, config, seed, repeats)
+    if not LEDGER_FILE.exists():
+        raise CourseError(f"{LEDGER_FILE}: no ledger yet; nothing to clean")
+    ledger = Ledger(LEDGER_FILE)
+    try:
+        cleaning = plan(ledger, prof, study_dataset(data)[1], other_studies)
+        typer.echo(f"{'would free' if dry_run else 'frees'} {cleaning.describe()}")
+        if not dry_run:
+            remove(ledger, cleaning)
+    finally:
+        ledger.close()
+
+
+@app.command()
 def report() -> None:
     """Draw the figures and tables of docs/generated/ from the exported data (trains nothing)."""
     from course.paths import GENERATED_DIR

@@ -232,6 +232,11 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (time.time(), run_id))
 
+    def forget(self, run_id: str) -> None:
+        """Remove a run, its fits and its result."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+
     def drop_if_empty(self, run_id: str) -> None:
         """Forget a run that recorded no fit (it failed before its first): nothing to resume."""
         with self.transaction() as db:

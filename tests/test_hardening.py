@@ -181,3 +181,33 @@ def test_a_full_disk_under_the_evidence_is_one_line(
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "No space left on device" in proc.stderr
     assert not list((folder / GENERATED).rglob("*.tmp"))  # nothing half-written left
+
+
+def test_clean_frees_what_the_study_no_longer_needs(quick_grid_loop: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(quick_grid_loop, folder)
+    (mine,) = read_csv(folder / GENERATED / "data" / "results.csv")
+    proc = run_course("run", "grid-loop", "--profile", "quick", "--seed", "7", cwd=folder)
+    assert proc.returncode == 0, proc.stderr  # a run of another study
+    (other,) = read_csv(folder / GENERATED / "data" / "results.csv")
+    runs = folder / "runs"
+
+    proc = run_course("clean", "--profile", "quick", "--other-studies", "--dry-run", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"would free \d+\.\d MB: the checkpoints of 1 finished runs' fits, and 1 "
+                     r"runs of other studies", proc.stdout), proc.stdout  # fmt: skip
+    assert (runs / mine["run_id"] / "checkpoints").is_dir() and (runs / other["run_id"]).is_dir()
+
+    proc = run_course("clean", "--profile", "quick", "--other-studies", cwd=folder)
+    assert proc.returncode == 0 and proc.stdout.startswith("frees "), proc.stderr
+    assert not (runs / mine["run_id"] / "checkpoints").exists()
+    assert (runs / mine["run_id"] / "best.keras").is_file()  # the final model stays
+    assert not (runs / other["run_id"]).exists()
+    assert {key[0] for key in ledger_fits(folder)} == {mine["run_id"]}
+
+    fits = ledger_fits(folder)
+    proc = run_course("run", "grid-loop", "--profile", "quick", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert ledger_fits(folder) == fits  # nothing trained again
+    (again,) = read_csv(folder / GENERATED / "data" / "results.csv")
+    assert again["test_accuracy"] == mine["test_accuracy"]
