@@ -19,6 +19,14 @@ pytestmark = pytest.mark.slow
 GENERATED = Path("docs") / "generated"
 
 
+@pytest.fixture
+def copy(quick_grid_loop: Path, tmp_path: Path) -> Path:
+    """A copy of the shared quick grid-loop study's folder, for a test to damage."""
+    folder = tmp_path / "copy"
+    shutil.copytree(quick_grid_loop, folder)
+    return folder
+
+
 def _start(folder: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "COURSE_DATA_URL": dataset_source(), "COLUMNS": "200"}
     return subprocess.Popen([sys.executable, "-m", "course", *args], cwd=folder, env=env,
@@ -48,11 +56,8 @@ def test_two_studies_at_once_in_one_folder_train_every_fit_once(
             assert (workdir / GENERATED / "figures" / png).is_file(), include.name
 
 
-def test_export_shows_the_study_asked_for_not_the_newest_run(
-    quick_grid_loop: Path, tmp_path: Path
-) -> None:
-    folder = tmp_path / "copy"
-    shutil.copytree(quick_grid_loop, folder)
+def test_export_shows_the_study_asked_for_not_the_newest_run(copy: Path) -> None:
+    folder = copy
     canonical = read_csv(folder / GENERATED / "data" / "results.csv")[0]["run_id"]
     other = folder / "other.csv"
     other.write_text("\n".join(dataset_path().read_text().splitlines()[:-1]) + "\n")  # a row less
@@ -74,12 +79,9 @@ def test_export_shows_the_study_asked_for_not_the_newest_run(
     assert proc.returncode == 0 and "data other.csv" in proc.stdout, proc.stderr
 
 
-def test_a_fit_whose_checkpoint_is_gone_is_trained_again(
-    quick_grid_loop: Path, tmp_path: Path
-) -> None:
+def test_a_fit_whose_checkpoint_is_gone_is_trained_again(copy: Path) -> None:
     """An unfinished run whose checkpoints were deleted once failed on every rerun."""
-    folder = tmp_path / "copy"
-    shutil.copytree(quick_grid_loop, folder)
+    folder = copy
     (before,) = read_csv(folder / GENERATED / "data" / "results.csv")
     db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
     with db:  # unfinished, as if killed before its final model
@@ -127,9 +129,8 @@ def test_a_full_disk_under_runs_is_one_line_and_the_ledger_still_opens(
     db.close()
 
 
-def test_read_only_evidence_is_one_line(quick_grid_loop: Path, tmp_path: Path, mount) -> None:
-    folder = tmp_path / "copy"
-    shutil.copytree(quick_grid_loop, folder)
+def test_read_only_evidence_is_one_line(copy: Path, mount) -> None:
+    folder = copy
     (folder / GENERATED / "figures" / "scoreboard.png").unlink()  # something to write
     generated = folder / GENERATED
     mount(generated, "--bind", str(generated))
@@ -140,9 +141,8 @@ def test_read_only_evidence_is_one_line(quick_grid_loop: Path, tmp_path: Path, m
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "emptied"])
-def test_a_damaged_ledger_is_one_line(damage: str, quick_grid_loop: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "copy"
-    shutil.copytree(quick_grid_loop, folder)
+def test_a_damaged_ledger_is_one_line(damage: str, copy: Path) -> None:
+    folder = copy
     ledger = folder / "runs" / "ledger.sqlite"
     for side in ("-wal", "-shm"):
         Path(f"{ledger}{side}").unlink(missing_ok=True)
@@ -154,11 +154,8 @@ def test_a_damaged_ledger_is_one_line(damage: str, quick_grid_loop: Path, tmp_pa
     assert "runs/ledger.sqlite" in proc.stderr and "runs" in proc.stderr
 
 
-def test_a_deleted_final_model_is_rebuilt_without_training(
-    quick_grid_loop: Path, tmp_path: Path
-) -> None:
-    folder = tmp_path / "copy"
-    shutil.copytree(quick_grid_loop, folder)
+def test_a_deleted_final_model_is_rebuilt_without_training(copy: Path) -> None:
+    folder = copy
     (result,) = read_csv(folder / GENERATED / "data" / "results.csv")
     model = folder / "runs" / result["run_id"] / "best.keras"
     model.unlink()
@@ -171,11 +168,8 @@ def test_a_deleted_final_model_is_rebuilt_without_training(
     assert again["test_accuracy"] == result["test_accuracy"]
 
 
-def test_a_full_disk_under_the_evidence_is_one_line(
-    quick_grid_loop: Path, tmp_path: Path, mount
-) -> None:
-    folder = tmp_path / "copy"
-    shutil.copytree(quick_grid_loop, folder)
+def test_a_full_disk_under_the_evidence_is_one_line(copy: Path, mount) -> None:
+    folder = copy
     mount(folder / GENERATED, "-t", "tmpfs", "-o", "size=48k", "tmpfs")  # curves.csv needs more
     proc = run_course("export", "--profile", "quick", "--data", "data/telecust.csv", cwd=folder)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
@@ -183,9 +177,8 @@ def test_a_full_disk_under_the_evidence_is_one_line(
     assert not list((folder / GENERATED).rglob("*.tmp"))  # nothing half-written left
 
 
-def test_clean_frees_what_the_study_no_longer_needs(quick_grid_loop: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "copy"
-    shutil.copytree(quick_grid_loop, folder)
+def test_clean_frees_what_the_study_no_longer_needs(copy: Path) -> None:
+    folder = copy
     (mine,) = read_csv(folder / GENERATED / "data" / "results.csv")
     proc = run_course("run", "grid-loop", "--profile", "quick", "--seed", "7", cwd=folder)
     assert proc.returncode == 0, proc.stderr  # a run of another study
