@@ -98,7 +98,7 @@ def test_a_fit_whose_checkpoint_is_gone_is_trained_again(copy: Path) -> None:
 
 
 @pytest.fixture
-def mount(tmp_path: Path):
+def mount():
     """Mount a filesystem for the test (a real tmpfs, or a read-only bind), unmounted after."""
     mounted: list[Path] = []
 
