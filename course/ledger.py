@@ -232,6 +232,11 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (time.time(), run_id))
 
+    def forget_fits(self, run_id: str) -> None:
+        """Remove a run's fits (a run that must start over)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM fits WHERE run_id = ?", (run_id,))
+
     def forget(self, run_id: str) -> None:
         """Remove a run, its fits and its result."""
         with self.transaction() as db:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from course import backend, locks
 from course.config import Profile
-from course.data import Split, load_dataset, split
+from course.data import Split, holdout, load_dataset, split
 from course.errors import CourseError
 from course.ledger import Ledger, Run, clock
 from course.paths import LEDGER_FILE, RUNS_DIR
@@ -84,9 +84,11 @@ def _finished(ledger: Ledger, run: Run) -> bool:
 
 
 def check_data(profile: Profile, shared: Split, units: list[Unit]) -> None:
-    """The settings against the data: the batch size against the rows a holdout fit trains on
-    (a larger one is silently one batch), then each method's own checks (its folds)."""
-    train_rows = int(len(shared.y_dev) * (1 - profile.validation_size))
+    """The settings against the data: the holdout split, the batch size against the rows a
+    holdout fit trains on (a larger one is silently one batch), then each method's own
+    checks (its folds)."""
+    x_train, *_ = holdout(shared.x_dev, shared.y_dev, profile.seed, profile.validation_size)
+    train_rows = len(x_train)
     largest = max(profile.space.values[BATCH_SIZE])
     if largest > train_rows:
         raise CourseError(

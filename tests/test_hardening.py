@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,22 @@ def test_two_studies_at_once_in_one_folder_train_every_fit_once(
     for include in (workdir / GENERATED).glob("figure-*.md"):  # no link to a deleted figure
         for png in re.findall(r"generated/figures/([\w-]+\.png)", include.read_text()):
             assert (workdir / GENERATED / "figures" / png).is_file(), include.name
+
+
+def test_two_methods_at_once_leave_whole_evidence(workdir: Path) -> None:
+    """`course run grid-loop & course run kt-random-search` once left an include linking a
+    figure the other render had deleted as stale."""
+    runs = [_start(workdir, "run", slug, "--profile", "quick")
+            for slug in ("grid-loop", "kt-random-search")]  # fmt: skip
+    for proc in runs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    results = read_csv(workdir / GENERATED / "data" / "results.csv")
+    assert {r["method"] for r in results} == {"grid-loop", "kt-random-search"}  # the last
+    for include in (workdir / GENERATED).glob("figure-*.md"):  # export saw both finished
+        for png in re.findall(r"generated/figures/([\w-]+\.png)", include.read_text()):
+            assert (workdir / GENERATED / "figures" / png).is_file(), include.name
+    assert (workdir / GENERATED / "figures" / "paired.png").is_file()  # drawn from both
 
 
 def test_export_shows_the_study_asked_for_not_the_newest_run(copy: Path) -> None:
@@ -152,6 +169,43 @@ def test_a_damaged_ledger_is_one_line(damage: str, copy: Path) -> None:
     proc = run_course("export", "--profile", "quick", cwd=folder)  # `run` opens it the same way
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "runs/ledger.sqlite" in proc.stderr and "runs" in proc.stderr
+
+
+def test_a_tuner_whose_trial_checkpoint_is_gone_starts_over(
+    quick_study: Path, tmp_path: Path
+) -> None:
+    """KerasTuner reloads finished trials' checkpoints: one gone once failed every rerun."""
+    folder = tmp_path / "copy"
+    shutil.copytree(quick_study / "runs", folder / "runs")
+    shutil.copytree(quick_study / "data", folder / "data")
+    before = {r["method"]: r for r in read_csv(quick_study / GENERATED / "data" / "results.csv")}
+    run_id = before["kt-random-search"]["run_id"]
+    db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
+    with db:  # unfinished, as if killed before its final model
+        db.execute("UPDATE runs SET finished_at = NULL WHERE run_id = ?", (run_id,))
+        db.execute("DELETE FROM results WHERE run_id = ?", (run_id,))
+    db.close()
+    (lost,) = list((folder / "runs" / run_id / "tuner").glob("trial_*/checkpoint*"))[:1]
+    lost.unlink()
+
+    proc = run_course("run", "kt-random-search", "--profile", "quick", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("checkpoints of 1 finished trials are gone") == 1
+    (after,) = [r for r in read_csv(folder / GENERATED / "data" / "results.csv")
+                if r["method"] == "kt-random-search"]  # fmt: skip
+    assert after["test_accuracy"] == before["kt-random-search"]["test_accuracy"]
+    assert after["n_fits"] == before["kt-random-search"]["n_fits"]
+
+
+def test_a_holdout_too_small_to_split_is_refused_before_any_run(workdir: Path) -> None:
+    """`validation_size = 0.999` was refused inside the run, which left an empty run row."""
+    text = (resources.files("course") / "profiles" / "quick.toml").read_text()
+    bad = workdir / "mine.toml"
+    bad.write_text(text.replace("validation_size = 0.2", "validation_size = 0.999"))
+    proc = run_course("run", "grid-loop", "--config", str(bad), cwd=workdir)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "validation_size: 0.999 cannot split" in proc.stderr
+    assert not (workdir / "runs").exists()
 
 
 def test_a_deleted_final_model_is_rebuilt_without_training(copy: Path) -> None:

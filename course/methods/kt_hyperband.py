@@ -34,7 +34,7 @@ MAX_SHARE_DRAWN = 0.75
 
 
 def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_tuner.Tuner:
-    from course.methods.tuner_search import LedgerHyperband, MLPHyperModel, objective
+    from course.methods.tuner_search import PROJECT, LedgerHyperband, MLPHyperModel, objective
 
     # --8<-- [start:tuner]
     return LedgerHyperband(  # keras_tuner.Hyperband, recording each trial in the ledger
@@ -45,7 +45,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         hyperband_iterations=settings["hyperband_iterations"],
         seed=profile.seed,
         directory=fitter.run_dir,
-        project_name="tuner",
+        project_name=PROJECT,
     )
     # --8<-- [end:tuner]
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_tuner.Tuner:
-    from course.methods.tuner_search import LedgerRandomSearch, MLPHyperModel, objective
+    from course.methods.tuner_search import PROJECT, LedgerRandomSearch, MLPHyperModel, objective
 
     # --8<-- [start:tuner]
     return LedgerRandomSearch(  # keras_tuner.RandomSearch, recording each trial in the ledger
@@ -27,7 +27,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         max_trials=settings["max_trials"],
         seed=profile.seed,
         directory=fitter.run_dir,
-        project_name="tuner",  # rerunning the same run resumes from here
+        project_name=PROJECT,  # rerunning the same run resumes from here
     )
     # --8<-- [end:tuner]
 

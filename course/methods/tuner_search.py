@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +34,7 @@ from course.speed import VALIDATION_BATCH_SIZE
 from course.study import Context, Outcome
 from course.workers import failed, running
 
+PROJECT = "tuner"  # the tuners' project_name: their state lives in <run>/tuner
 # KerasTuner's documented switch into distributed mode (with _PORT and _TUNER_ID beside it)
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
 
@@ -152,6 +155,21 @@ class TunerJob:
         # --8<-- [end:search]
 
 
+def _start_over_without_lost_checkpoints(ctx: Context) -> None:
+    """KerasTuner reloads a finished trial's checkpoint (the best trial's for the final model,
+    a parent's for a Hyperband continuation) and cannot be told to train one trial again: if
+    a recorded trial's checkpoint is gone, the run starts over, and says so once."""
+    tuner_dir = ctx.run_dir / PROJECT
+    kept = {int(d.name.split("_")[-1]) for d in tuner_dir.glob("trial_*")
+            if any(d.glob("checkpoint*"))}  # fmt: skip
+    lost = {fit["trial"] for fit in ctx.fits()} - kept
+    if lost:
+        print(f"course: {ctx.run_id}: KerasTuner's checkpoints of {len(lost)} finished trials "
+              "are gone; training the run again", file=sys.stderr)  # fmt: skip
+        shutil.rmtree(tuner_dir, ignore_errors=True)
+        ctx.ledger.forget_fits(ctx.run_id)
+
+
 def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outcome:
     """Search on the holdout split (in worker processes with `--workers`), then score the best
     trial's best epoch once on test."""
@@ -161,6 +179,7 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
         ctx.split, profile.seed, profile.validation_size
     )
+    _start_over_without_lost_checkpoints(ctx)
     fitter = ctx.fitter(planned_trials, checkpoints=False)  # KerasTuner keeps its own
     job = TunerJob(factory, profile, ctx.settings, fitter, (x_train, y_train, x_val, y_val))
     tuner = job.tuner()
