@@ -11,14 +11,14 @@ folder and ledger rows. A run another process holds is left alone.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from course import locks
 from course.config import Profile
 from course.ledger import Ledger, Run
 from course.paths import RUNS_DIR
-from course.plan import expand, full_plan
+from course.plan import in_study, units_by_label
 
 RESUME_STATE = ("checkpoints", "tuner")  # what a run keeps only to resume
 
@@ -45,19 +45,12 @@ class Plan:
 def plan(ledger: Ledger, profile: Profile, data_sha256: str, other_studies: bool) -> Plan:
     """What `clean` would remove for the study: the profile as it is now, with each seed of
     its repeats, on the dataset with this hash."""
-    units = {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
-
-    def of_study(run: Run) -> bool:
-        unit = units.get(run.method)
-        seeded = replace(profile, seed=run.seed)
-        return (unit is not None and run.seed in profile.seeds
-                and run.config_hash == unit.digest(seeded, data_sha256, run.backend))  # fmt: skip
-
+    units = units_by_label(profile)
     cleaning = Plan()
     for run in ledger.runs():
         if not locks.free(RUNS_DIR / f"{run.run_id}.lock"):
             continue  # another process is training it
-        if not of_study(run):
+        if not in_study(run, units, profile, data_sha256):
             if other_studies:
                 cleaning.runs.append(run)
             continue

@@ -23,7 +23,7 @@ from course.data import load
 from course.errors import CourseError
 from course.ledger import Ledger, Run
 from course.paths import DATA_FILE, GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
-from course.plan import Unit, expand, full_plan
+from course.plan import in_study, units_by_label
 from course.registry import methods
 from course.space import NAMES
 
@@ -100,22 +100,16 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip()
 
 
-def _units(profile: Profile) -> dict[str, Unit]:
-    """Every run the profile makes, by label, in course order."""
-    return {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
-
-
 def latest_runs(ledger: Ledger, profile: Profile, data_sha256: str) -> list[Run]:
     """The finished run of each method label of one study: the profile (and its seed) as it is
     now, on the dataset with this hash. A run of an earlier version of the profile, of a variant
     it dropped or on other data is not shown; of runs on several Keras backends, the newest."""
-    units = _units(profile)
+    units = units_by_label(profile)
     chosen: dict[str, Run] = {}
     for run in ledger.runs():
-        unit = units.get(run.method)
-        if unit is None or run.finished_at is None or ledger.result(run.run_id) is None:
+        if run.seed != profile.seed or not in_study(run, units, profile, data_sha256):
             continue
-        if run.config_hash != unit.digest(profile, data_sha256, run.backend):
+        if run.finished_at is None or ledger.result(run.run_id) is None:
             continue
         current = chosen.get(run.method)
         if current is None or run.finished_at >= (current.finished_at or 0):

@@ -87,10 +87,6 @@ FIT_COLUMNS = ("run_id, trial, fold, rung, params, seed, epochs_run, best_epoch,
                "val_loss, seconds, status, history, extra, finished_at")  # fmt: skip
 
 
-def _run_folders(runs: Path) -> list[Path]:
-    return [p for p in runs.iterdir() if p.is_dir()]
-
-
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
@@ -163,7 +159,8 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and path.stat().st_size == 0 and _run_folders(path.parent):
+        emptied = path.exists() and path.stat().st_size == 0
+        if emptied and any(p.is_dir() for p in path.parent.iterdir()):
             raise CourseError(  # an emptied ledger would silently retrain every run
                 f"{path}: empty, but {path.parent} holds runs' checkpoints; restore the "
                 f"ledger, or move {path.parent} aside to start again"
@@ -175,8 +172,7 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version <= SCHEMA_VERSION:
-                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema
         except sqlite3.DatabaseError as exc:  # truncated, overwritten, not SQLite at all
             self.db.close()
             raise CourseError(
@@ -323,9 +319,9 @@ class Ledger:
 
 
 @contextmanager
-def _polling(path: Path, every: float, step: Callable[[Ledger, bool], None]) -> Iterator[None]:
-    """Call `step(ledger, last)` every `every` seconds while the block runs, from a thread with
-    a connection of its own, and once more (`last`) after it."""
+def _polling(path: Path, every: float, step: Callable[[Ledger], None]) -> Iterator[None]:
+    """Call `step(ledger)` every `every` seconds while the block runs, from a thread with a
+    connection of its own, and once more after it."""
     stop = threading.Event()
 
     def poll() -> None:
@@ -334,7 +330,7 @@ def _polling(path: Path, every: float, step: Callable[[Ledger, bool], None]) -> 
             stopped = False
             while not stopped:
                 stopped = stop.wait(every)
-                step(ledger, stopped)
+                step(ledger)
         finally:
             ledger.close()
 
@@ -353,7 +349,7 @@ def following(
     """While worker processes write fits of `run_id`, hand every fit to `on_fit` (a fit may be
     handed over more than once; one last read after the block leaves none out)."""
 
-    def step(ledger: Ledger, last: bool) -> None:
+    def step(ledger: Ledger) -> None:
         rows = ledger.db.execute(  # scores only: a full fit decodes its history
             "SELECT trial, fold, rung, val_accuracy FROM fits WHERE run_id = ?", (run_id,)
         ).fetchall()
@@ -368,7 +364,7 @@ def clock(path: Path, run_id: str, every: float = 1.0) -> AbstractContextManager
     seconds, so a killed invocation (SIGKILL skips every `finally`) loses at most that much."""
     last = [time.perf_counter()]
 
-    def step(ledger: Ledger, final: bool) -> None:
+    def step(ledger: Ledger) -> None:
         now = time.perf_counter()
         ledger.add_seconds(run_id, now - last[0])
         last[0] = now

@@ -3,13 +3,16 @@ id that ties a run to the exact settings that shape its results."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from course.config import Profile
 from course.errors import CourseError
 from course.registry import method, methods
 from course.study import CLEAN, SEED
+
+if TYPE_CHECKING:
+    from course.ledger import Run
 
 PROTOCOLS = (CLEAN, SEED)
 
@@ -63,3 +66,17 @@ def expand(plan: list[tuple[str, str]], profile: Profile, check: bool = True) ->
             chosen.check(profile, settings)
         units += [Unit(slug, protocol, v.name, v.settings) for v in chosen.variants(settings)]
     return units
+
+
+def units_by_label(profile: Profile) -> dict[str, Unit]:
+    """Every run the profile makes, by label, in course order (settings not checked)."""
+    return {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
+
+
+def in_study(run: Run, units: dict[str, Unit], profile: Profile, data_sha256: str) -> bool:
+    """Whether a ledger run belongs to the study: one of the profile's runs as it is now (any
+    seed of its repeats), on the dataset with this hash, on any Keras backend."""
+    unit = units.get(run.method)
+    return (unit is not None and run.seed in profile.seeds
+            and run.config_hash == unit.digest(replace(profile, seed=run.seed), data_sha256,
+                                               run.backend))  # fmt: skip

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from course.errors import CourseError
+
+if TYPE_CHECKING:  # pandas loads with the first file read: render imports this module first
+    import pandas as pd
 
 SEARCH = "search"  # the kind of run the scoreboard ranks (results.csv `kind`)
 
@@ -81,6 +82,8 @@ class Evidence:
             raise CourseError(f"{file.path}: missing; run `course export` first")
         if path.suffix == ".json":
             return json.loads(path.read_text(encoding="utf-8"))
+        import pandas as pd
+
         frame = pd.read_csv(path)
         if "variant" in frame:  # a method's only run has no variant name (not NaN)
             frame["variant"] = frame["variant"].fillna("")

@@ -14,19 +14,14 @@ import json
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from course.paths import GENERATED_DIR, write_atomic, write_changed
+from course.report.evidence import Evidence
 from course.report.markdown import HEADER, image
 
-if TYPE_CHECKING:
-    from course.report.evidence import Evidence
-
 MANIFEST = ".report.json"
-# Every file the report may read (course.report.evidence.Evidence), relative to docs/generated.
-INPUTS = ("data/results.csv", "data/trials.csv", "data/curves.csv", "data/classes.csv",
-          "data/features.csv", "data/predictions.csv", "data/repeats.csv", "data/methods.csv",
-          "provenance.json", "data/hyperband_plan.csv", "data/benchmark.csv")  # fmt: skip
+INPUTS = tuple(file.path for file in Evidence.files())  # relative to docs/generated
 # What draws the figures and tables besides that data: a change here redraws everything.
 PACKAGE = Path(__file__).parents[1]
 CODE = (*sorted((PACKAGE / "report").glob("*.py")),
@@ -120,7 +115,6 @@ def render(generated: Path = GENERATED_DIR) -> list[Path]:
         return []  # nothing changed since the last render
 
     from course.report import tables
-    from course.report.evidence import Evidence
 
     ev = Evidence.load(generated)
     figures = _figures(ev)
