@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from course.errors import CourseError
-from course.space import Space
+from course.space import EPOCHS, HYPERPARAMETERS, Space
 
 DEFAULT_PROFILE = "standard"
-MONITORS = ("val_accuracy", "val_loss")
+MONITORS = ("val_loss", "val_accuracy")  # validation scores a fit's callbacks can watch
 
 # What each key of a profile means: name -> (default, meaning). `parse` applies these defaults,
 # and the generated profile-format reference prints them.
@@ -39,11 +39,23 @@ KEYS: dict[str, tuple[Any, str]] = {
         "Fraction held out for validation inside training data "
         "(the holdout split; EarlyStopping's data inside each CV fold).",
     ),
-    "training.monitor": (
+    "selection": (
         "val_accuracy",
-        "What EarlyStopping, ModelCheckpoint and the tuners watch: val_accuracy or val_loss.",
+        "The validation score every method ranks configurations by (val_accuracy or val_loss, "
+        "at each fit's checkpointed epoch; the mean over folds for CV). Ties go to the better "
+        "other score, then to the earlier trial, in every method.",
+    ),
+    "training.monitor": (
+        "val_loss",
+        "What EarlyStopping and ModelCheckpoint watch in every fit (val_loss or val_accuracy): "
+        "loss moves with every row's confidence, accuracy only when a row changes class.",
     ),
     "training.patience": (5, "Epochs without improvement before EarlyStopping ends a fit."),
+    "training.max_epochs": (
+        100,
+        "The epoch budget of every fit (EarlyStopping usually ends it sooner), unless "
+        "`space.epochs` tunes the budget. Hyperband has its own max_epochs.",
+    ),
 }
 
 
@@ -77,6 +89,7 @@ class Training:
 
     monitor: str = KEYS["training.monitor"][0]
     patience: int = KEYS["training.patience"][0]
+    max_epochs: int = KEYS["training.max_epochs"][0]
 
     @property
     def mode(self) -> str:
@@ -96,11 +109,12 @@ class Profile:
     validation_size: float
     space: Space
     training: Training
+    selection: str = KEYS["selection"][0]
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The profile as plain data (what provenance.json records)."""
-        return {**asdict(self), "space": {k: list(v) for k, v in self.space.values.items()}}
+        return {**asdict(self), "space": self.space.as_data()}
 
     def digest(self, **extra: Any) -> str:
         """Hash of what shapes a run's results: the profile's shared settings plus `extra`
@@ -205,11 +219,19 @@ def settings(section: Mapping[str, Any], schema: Sequence[Setting], where: str) 
     return values
 
 
+def _score(raw: Mapping[str, Any], key: str, default: str, where: str) -> str:
+    """A validation score's name (what callbacks monitor, what methods select by)."""
+    value = get_value(raw, key, str, default, where)
+    if value not in MONITORS:
+        raise CourseError(f"{where}{key}: {value!r}; expected one of {', '.join(MONITORS)}")
+    return value
+
+
 def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Setting]]) -> Profile:
     """Validate a parsed TOML document into a `Profile`; `methods` holds each registered
     method's settings schema, by slug, and gets that method's `[methods.<slug>]` table."""
-    top = {"description", "seed", "repeats", "test_size", "validation_size", "space",
-           "training", "methods"}  # fmt: skip
+    top = {"description", "seed", "repeats", "test_size", "validation_size", "selection",
+           "space", "training", "methods"}  # fmt: skip
     check_keys(raw, top, "")
     seed = _check_seed(get_value(raw, "seed", int, KEYS["seed"][0], ""), "seed")
     repeats = get_value(raw, "repeats", int, KEYS["repeats"][0], "")
@@ -224,19 +246,20 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
         if not 0 < value < 1:
             raise CourseError(f"{key}: {value} must be a fraction between 0 and 1")
 
-    space_raw = get_value(raw, "space", dict, None, "") if "space" in raw else None
-    if space_raw is None:
-        raise CourseError("space: missing; the profile must list the search space")
-    space = Space.from_mapping(space_raw)
-
     training_raw = get_value(raw, "training", dict, {}, "")
-    check_keys(training_raw, {"monitor", "patience"}, "training.")
-    monitor = get_value(training_raw, "monitor", str, Training.monitor, "training.")
-    if monitor not in MONITORS:
-        raise CourseError(f"training.monitor: {monitor!r}; expected one of {', '.join(MONITORS)}")
+    check_keys(training_raw, {"monitor", "patience", "max_epochs"}, "training.")
+    monitor = _score(training_raw, "monitor", Training.monitor, "training.")
     patience = get_value(training_raw, "patience", int, Training.patience, "training.")
     if not 0 <= patience <= MAX_PATIENCE:
         raise CourseError(f"training.patience: {patience} must be between 0 and {MAX_PATIENCE}")
+    max_epochs = HYPERPARAMETERS[EPOCHS].check(
+        get_value(training_raw, "max_epochs", int, Training.max_epochs, "training."),
+        "training.max_epochs",
+    )
+    selection = _score(raw, "selection", KEYS["selection"][0], "")
+
+    space_raw = get_value(raw, "space", dict, {}, "")
+    space = Space.from_mapping(space_raw, defaults={EPOCHS: max_epochs})
 
     methods_raw = get_value(raw, "methods", dict, {}, "")
     unknown = sorted(set(methods_raw) - set(methods))
@@ -259,6 +282,7 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
         test_size=float(test_size),
         validation_size=float(validation_size),
         space=space,
-        training=Training(monitor=monitor, patience=patience),
+        training=Training(monitor=monitor, patience=patience, max_epochs=max_epochs),
+        selection=selection,
         methods=chosen,
     )

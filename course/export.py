@@ -42,6 +42,7 @@ RESULT_COLUMNS = [
     "seed",
     *NAMES,
     *RESULT_SCORES,
+    "tied",  # configurations that shared the best selection score (course.selection)
     "n_trials",
     "n_fits",
     "epochs_run",  # over all its fits (the hyperparameter `epochs` is a fit's budget)
@@ -175,6 +176,7 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str) -> list[Run]:
                 "seed": run.seed,
                 **result["params"],
                 **{k: result[k] for k in RESULT_SCORES},
+                "tied": result["tied"],
                 "n_trials": len({f["trial"] for f in fits}),
                 "n_fits": len(fits),
                 "epochs_run": sum(f["epochs_run"] for f in fits),

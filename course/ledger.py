@@ -76,12 +76,14 @@ CREATE TABLE IF NOT EXISTS results (
     test_ci_high REAL NOT NULL,
     predictions TEXT NOT NULL,      -- predicted class per test row, for paired comparisons
     model_path TEXT NOT NULL,
-    labels TEXT                     -- true class per test row (NULL in ledgers from before)
+    labels TEXT,                    -- true class per test row (NULL in ledgers from before)
+    tied INTEGER                    -- configurations sharing the best selection score (or NULL)
 )"""
 # Version 0: every ledger from before versions were kept (fits keyed by trial and fold).
 # Version 1 was never released: the number marks the rung's arrival as the second change.
 # Version 3: a run's variant and kind in columns of their own (before, only in its label).
-SCHEMA_VERSION = 3
+# Version 4: how many configurations tied at the best selection score (`results.tied`).
+SCHEMA_VERSION = 4
 SEED_MARK = "seed-protocol"  # how version 2 labels marked the seed protocol (course.plan)
 FIT_COLUMNS = ("run_id, trial, fold, rung, params, seed, epochs_run, best_epoch, val_accuracy, "
                "val_loss, seconds, status, history, extra, finished_at")  # fmt: skip
@@ -111,6 +113,8 @@ def _upgrade(db: sqlite3.Connection) -> None:
                 db.execute(table)
             if "labels" not in _columns(db, "results"):  # from before results kept labels
                 db.execute("ALTER TABLE results ADD COLUMN labels TEXT")
+            if "tied" not in _columns(db, "results"):  # version 3 or older
+                db.execute("ALTER TABLE results ADD COLUMN tied INTEGER")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         db.execute("ROLLBACK")

@@ -9,11 +9,14 @@ from course import speed
 from course.config import Training
 from course.data import CLASSES, FEATURES
 from course.space import (
+    DROPOUT,
     HIDDEN_ACTIVATION,
     INPUT_ACTIVATION,
     LAYERS,
+    LEARNING_RATE,
     MODEL_NAMES,
     OPTIMIZER,
+    RUNTIME_NAMES,
     UNITS,
     Params,
 )
@@ -35,18 +38,26 @@ def seed_everything(seed: int) -> None:
 
 # --8<-- [start:build]
 def build_model(params: Params) -> keras.Model:
-    """An MLP: an input Dense layer, `layers` hidden Dense layers of the same width, softmax.
-    `params` is a configuration of the space (its fit arguments, epochs and batch size, unused)."""
+    """An MLP: an input Dense layer, `layers` hidden Dense layers of the same width (each
+    followed by dropout, if its rate is above 0), softmax. `params` is a configuration of the
+    space (its fit arguments, epochs and batch size, unused). The learning rate and the dropout
+    rate are variables, so a compiled model can be re-used at other values (`ModelPool`)."""
     import keras
+
+    from course.layers import RateDropout
 
     units = params[UNITS]
     model = keras.Sequential([keras.Input(shape=(len(FEATURES),))])
     model.add(keras.layers.Dense(units, activation=params[INPUT_ACTIVATION]))
     for _ in range(params[LAYERS]):
         model.add(keras.layers.Dense(units, activation=params[HIDDEN_ACTIVATION]))
+        if params[DROPOUT] > 0:
+            model.add(RateDropout(params[DROPOUT]))
     model.add(keras.layers.Dense(len(CLASSES), activation="softmax"))
+    optimizer = keras.optimizers.get(params[OPTIMIZER])
+    optimizer.learning_rate = params[LEARNING_RATE]  # a variable of the optimizer's state
     model.compile(
-        optimizer=params[OPTIMIZER],
+        optimizer=optimizer,
         loss="sparse_categorical_crossentropy",  # labels are class indices 0..3
         metrics=["accuracy"],
         steps_per_execution=speed.STEPS_PER_EXECUTION,  # see course/speed.py
@@ -93,7 +104,8 @@ def callbacks(training: Training, path: Path) -> list[keras.callbacks.Callback]:
 
 # --8<-- [start:pool]
 class ModelPool:
-    """One compiled model per architecture, re-used by every later fit of that architecture.
+    """One compiled model per architecture, re-used by every later fit of that architecture
+    (whatever its learning rate and dropout rate: they are variables, not part of the program).
 
     On JAX a short fit of a new model spends most of its time compiling (about 0.7 s of 1 s);
     a re-used model skips that. It is handed over in exactly the state a fresh model would
@@ -114,12 +126,14 @@ class ModelPool:
         fresh = build_model(params)  # draws the initial weights from the seeded generators
         if keras.backend.backend() != "jax" or not speed.REUSE_MODELS:
             return fresh
-        key = tuple((name, params[name]) for name in MODEL_NAMES)  # its architecture
+        key = (*((n, params[n]) for n in MODEL_NAMES if n not in RUNTIME_NAMES),
+               params[DROPOUT] > 0)  # its architecture  # fmt: skip
         pooled = self._models.get(key)
         if pooled is None or pooled.train_function is None:  # none yet, or never trained
             self._models[key] = fresh
             return fresh
-        pooled.set_weights(fresh.get_weights())
+        for target, source in zip(pooled.variables, fresh.variables, strict=True):
+            target.assign(source)  # weights, dropout rates and seeds
         fresh.optimizer.build(fresh.trainable_variables)
         for target, source in zip(pooled.optimizer.variables, fresh.optimizer.variables,
                                   strict=True):  # fmt: skip

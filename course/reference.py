@@ -34,11 +34,15 @@ def profile() -> str:
         [(f"`{k}`", type(d).__name__, f"`{json.dumps(d)}`", m) for k, (d, m) in KEYS.items()],
     )
     space_rows = []
-    for name, (kind, allowed) in HYPERPARAMETERS.items():
-        rule = "one of " + ", ".join(f"`{a}`" for a in allowed) if allowed else "positive integers"
+    for name, spec in HYPERPARAMETERS.items():
+        forms = "a list or one value" if spec.words else "a list, a range or one value"
+        default = (
+            "`training.max_epochs`" if spec.default is None else f"`{json.dumps(spec.default)}`"
+        )
         where = "`Model.fit`" if name in FIT_NAMES else "the model builder"
-        space_rows.append((f"`space.{name}`", f"list of {kind.__name__}", rule, where))
-    space = table(["key", "type", "values", "used by"], space_rows)
+        space_rows.append((f"`space.{name}`", f"{spec.kind.__name__}: {forms}", spec.bounds,
+                           default, spec.meaning, where))  # fmt: skip
+    space = table(["key", "type", "values", "default", "meaning", "used by"], space_rows)
     method_rows = [
         (
             f"`methods.{slug}.{s.key}`",
@@ -55,12 +59,19 @@ def profile() -> str:
         HEADER
         + "## Top level and `[training]`\n\n"
         + top
-        + "\n## `[space]`: candidate values per hyperparameter (a single value fixes it)\n\n"
+        + "\n## `[space]`: a domain per hyperparameter\n\n"
+        + "A list (`units = [16, 64]`) is a set of values; a range (`learning_rate = { low = "
+        "1e-4, high = 3e-2, log = true, grid_points = 3 }`) is every number from `low` to "
+        "`high`, sampled on a log scale with `log = true`, and seen by the grid methods through "
+        "its `grid = [...]` values or `grid_points` evenly (log-)spaced points; one value "
+        '(`optimizer = "adam"`) fixes the hyperparameter. One left out is fixed at its '
+        "default.\n\n"
         + space
         + "\n## `[methods.<slug>]`: per-method settings\n\n"
         + settings
-        + "\nAn unknown key, a wrong type, an empty list, a non-positive size or an unknown "
-        "activation stops `course` with one line naming the key (exit code 2).\n"
+        + "\nAn unknown key, a wrong type, an empty list, a value outside its bounds, an unknown "
+        "activation or a malformed range (low ≥ high, `log` with low ≤ 0, grid values outside "
+        "it, a range of words) stops `course` with one line naming the key (exit code 2).\n"
     )
 
 

@@ -66,6 +66,7 @@ def train(ctx: Context, fresh: bool) -> None:
         predictions=outcome.predictions,
         labels=ctx.split.y_test,
         model_path=str(outcome.model_path),
+        tied=outcome.tied,
     )
     ctx.ledger.finish_run(ctx.run_id)
 
@@ -89,7 +90,7 @@ def check_data(profile: Profile, shared: Split, units: list[Unit]) -> None:
     checks (its folds)."""
     x_train, *_ = holdout(shared.x_dev, shared.y_dev, profile.seed, profile.validation_size)
     train_rows = len(x_train)
-    largest = max(profile.space.values[BATCH_SIZE])
+    largest = profile.space.domains[BATCH_SIZE].highest
     if largest > train_rows:
         raise CourseError(
             f"space.{BATCH_SIZE}: {largest} is more than the {train_rows} rows a holdout fit "

@@ -52,6 +52,7 @@ class Outcome:
     selection_score: float
     model_path: Path
     predictions: np.ndarray
+    tied: int = 1  # configurations that shared the best selection score (course.selection)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from course.config import Profile, Setting
 from course.data import check_folds, fitted_preprocessor
 from course.errors import CourseError
 from course.records import FitKey
+from course.selection import ACCURACY, LOSS, pick
 from course.study import STUDY, Context, Method, Outcome, Variant
 
 if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its methods
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its meth
     from course.data import Split
 
 HOLDOUT = 1  # a "one-fold" scheme: the grid loop's holdout split
+MEANS = {ACCURACY: "cv_fold_score", LOSS: "cv_fold_loss"}  # a scheme's scores: fold means
 MIN_FOLDS = 2
 
 
@@ -66,13 +68,31 @@ def folds(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return schemes
 
 
+def configurations(profile: Profile, n: int) -> list[dict[str, Any]]:
+    """The grid, or `n` of its configurations drawn with the profile's seed (in grid order),
+    the same ones for every scheme."""
+    import numpy as np
+
+    grid = profile.space.grid()
+    if not 0 < n < len(grid):
+        return grid
+    chosen = np.random.default_rng(profile.seed).choice(len(grid), n, replace=False)
+    return [grid[i] for i in sorted(chosen)]
+
+
 def _scorer(split: Split, x: np.ndarray, x_test: np.ndarray, learn: np.ndarray,
             held: np.ndarray) -> Callable[[Any], dict[str, Any]]:  # fmt: skip
-    """What the study keeps of a fold model's best epoch: its held-out fold score, its score
-    on the untouched test rows and how many rows it learned from."""
+    """What the study keeps of a fold model's best epoch: its held-out fold accuracy and loss,
+    its accuracy on the untouched test rows and how many rows it learned from."""
 
     def score(model: Any) -> dict[str, Any]:
-        return {"cv_fold_score": _accuracy(model, x[held], split.y_dev[held]),
+        import numpy as np
+
+        y = split.y_dev[held]
+        p = _probabilities(model, x[held])
+        loss = -np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1)).mean()  # as Keras computes it
+        return {"cv_fold_score": float((p.argmax(axis=1) == y).mean()),
+                "cv_fold_loss": float(loss),
                 "test_accuracy": _accuracy(model, x_test, split.y_test),
                 "train_rows": len(learn)}  # fmt: skip
 
@@ -98,13 +118,19 @@ class CVStudy(Method):
     settings = (
         Setting("folds", list, [3, 5], "k of each k-fold scheme beside the holdout.",
                 check=_folds, rule=f"distinct whole numbers ≥ {MIN_FOLDS}"),
+        Setting("configurations", int, 0, "How many configurations of the grid every scheme "
+                "scores, drawn at random with the profile's seed (0: all of them).", minimum=0),
     )  # fmt: skip
 
     def variants(self, settings: dict[str, Any]) -> list[Variant]:
         """The holdout scheme, then one k-fold scheme per entry of `folds`."""
-        return [Variant("holdout", {"folds": HOLDOUT})] + [
-            Variant(f"cv{k}", {"folds": k}) for k in settings["folds"]
+        n = {"configurations": settings["configurations"]}
+        return [Variant("holdout", {"folds": HOLDOUT, **n})] + [
+            Variant(f"cv{k}", {"folds": k, **n}) for k in settings["folds"]
         ]
+
+    def check(self, profile: Profile, settings: dict[str, Any]) -> None:
+        profile.space.grid_values()  # a range without grid points cannot be gridded
 
     def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
         if settings["folds"] != HOLDOUT:
@@ -114,7 +140,7 @@ class CVStudy(Method):
         import numpy as np
 
         profile, split = ctx.profile, ctx.split
-        grid = profile.space.grid()
+        grid = configurations(profile, ctx.settings["configurations"])
         parts = folds(ctx)
         # each fold's preprocessing learns from its learned rows only; (development rows, test
         # rows) transformed for each fold, once
@@ -132,15 +158,19 @@ class CVStudy(Method):
                        score=_scorer(split, x, x_test, learn, held))  # fmt: skip
 
         fits = ctx.fits()
-        scores = {t: float(np.mean([f["extra"]["cv_fold_score"] for f in fits if f["trial"] == t]))
-                  for t in range(len(grid))}  # fmt: skip
+        means = [{"trial": t, **{score: float(np.mean([f["extra"][key] for f in fits
+                                                       if f["trial"] == t]))
+                                 for score, key in MEANS.items()}}
+                 for t in range(len(grid))]  # fmt: skip
         for fit in fits:
             ctx.ledger.add_extra(ctx.run_id, FitKey(fit["trial"], fit["fold"]),
-                                 {"cv_score": scores[fit["trial"]]})  # fmt: skip
-        best = max(scores, key=lambda t: (scores[t], -t))
+                                 {"cv_score": means[fit["trial"]][ACCURACY]})  # fmt: skip
+        chosen = pick(means, profile.selection)  # the scheme's score, the methods' tie rule
+        best = chosen.trial
         probabilities = []
         for fold in range(len(parts)):  # the pick's fold models, averaged
             model = fitter.best(FitKey(best, fold), grid[best])
             probabilities.append(_probabilities(model, scaled[fold][1]))
         y_pred = np.mean(probabilities, axis=0).argmax(axis=1)
-        return Outcome(grid[best], scores[best], ctx.run_dir, y_pred)
+        return Outcome(grid[best], chosen.row[profile.selection], ctx.run_dir, y_pred,
+                       chosen.tied)  # fmt: skip

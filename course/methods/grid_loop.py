@@ -1,8 +1,9 @@
 """grid-loop: the hand-written grid search every course starts with.
 
 Every configuration of the grid is trained once on the training part of the development set
-and scored on a holdout validation part (never the test set). The fit with the best validation
-accuracy wins; its checkpoint (the best epoch) is the final model, scored once on the test set.
+and scored on a holdout validation part (never the test set). The fit with the best selection
+score wins (`course.selection`); its checkpoint (the best epoch) is the final model, scored once
+on the test set.
 
 `protocol="seed"` reproduces the seed notebook instead: it trains on the whole development set
 and validates (and checkpoints) on the test split itself, so its "test accuracy" is optimistic.
@@ -21,7 +22,8 @@ from course.data import holdout_scaled
 from course.fitting import Fitter, keep_final
 from course.records import FitKey
 from course.searchers import FixedSearcher, drain
-from course.study import CLEAN, SEED, Context, Method, Outcome
+from course.selection import pick
+from course.study import CLEAN, SEED, Candidate, Context, Method, Outcome
 from course.workers import running
 
 if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its methods
@@ -52,7 +54,7 @@ def fit_in_workers(fitter: Fitter, arrays: tuple[np.ndarray, ...], trials: Trial
     """Share `trials` out to `workers` processes; follow their fits through the ledger."""
     shares = [trials[i::workers] for i in range(workers)]
     args = [(fitter, arrays, share, core) for core, share in enumerate(shares) if share]
-    with fitter.recorder.following(), running(_worker, args, "grid-loop"):
+    with fitter.recorder.following(), running(_worker, args, fitter.recorder.run_id):
         pass  # leaving the block waits for the workers, then reads the ledger once more
 
 
@@ -63,27 +65,36 @@ class GridLoop(Method):
     protocols = (CLEAN, SEED)
     order = 10
 
+    def check(self, profile: Profile, settings: dict[str, Any]) -> None:
+        profile.space.grid_values()  # a range without grid points cannot be gridded
+
     def searcher(self, profile: Profile, settings: dict[str, Any]) -> FixedSearcher:
         return FixedSearcher(profile.space.grid())  # every combination of the candidate values
 
     def run(self, ctx: Context) -> Outcome:
-        profile = ctx.profile
-        x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
-            ctx.split, profile.seed, profile.validation_size, ctx.protocol
-        )
-        candidates = drain(self.searcher(profile, ctx.settings))
-        fitter = ctx.fitter(len(candidates))
-        todo = [(c.trial, c.params) for c in candidates if FitKey(c.trial) not in fitter.done]
-        arrays = (x_train, y_train, x_val, y_val)
-        if ctx.workers > 1 and len(todo) > 1:
-            fit_in_workers(fitter, arrays, todo, ctx.workers)
-        else:
-            fit_trials(fitter, arrays, todo)
+        return search_holdout(ctx, drain(self.searcher(ctx.profile, ctx.settings)))
 
-        # --8<-- [start:final]
-        fits = ctx.fits()
-        best = max(fits, key=lambda f: (f["val_accuracy"], -f["val_loss"], -f["trial"]))
-        final = fitter.best(FitKey(best["trial"]), best["params"])  # its best epoch
-        path, y_pred = keep_final(final, ctx.run_dir, x_test)
-        # --8<-- [end:final]
-        return Outcome(best["params"], best["val_accuracy"], path, y_pred)
+
+def search_holdout(ctx: Context, candidates: list[Candidate]) -> Outcome:
+    """Train every candidate on the holdout split (in worker processes with `--workers`), pick
+    one by the selection rule, score its best epoch once on test: the grid loop's search, and
+    any other whose candidates are fixed up front (quasi-random points, the baseline)."""
+    profile = ctx.profile
+    x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+        ctx.split, profile.seed, profile.validation_size, ctx.protocol
+    )
+    fitter = ctx.fitter(len(candidates))
+    todo = [(c.trial, c.params) for c in candidates if FitKey(c.trial) not in fitter.done]
+    arrays = (x_train, y_train, x_val, y_val)
+    if ctx.workers > 1 and len(todo) > 1:
+        fit_in_workers(fitter, arrays, todo, ctx.workers)
+    else:
+        fit_trials(fitter, arrays, todo)
+
+    # --8<-- [start:final]
+    chosen = pick(ctx.fits(), profile.selection)  # the same rule as every method's
+    best = chosen.row
+    final = fitter.best(FitKey(best["trial"]), best["params"])  # its best epoch
+    path, y_pred = keep_final(final, ctx.run_dir, x_test)
+    # --8<-- [end:final]
+    return Outcome(best["params"], best[profile.selection], path, y_pred, chosen.tied)

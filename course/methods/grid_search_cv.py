@@ -24,6 +24,9 @@ class SklearnGridSearch(Method):
     preload = ("scikeras.wrappers",)  # scikeras loads TensorFlow: quietly, once
     order = 20
 
+    def check(self, profile: Profile, settings: dict[str, Any]) -> None:
+        profile.space.grid_values()  # a range without grid points cannot be gridded
+
     def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
         check_folds(settings["cv"], split, f"methods.{self.slug}.cv")
 
@@ -39,7 +42,7 @@ class SklearnGridSearch(Method):
     def run(self, ctx: Context) -> Outcome:
         from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-        from course.methods.sklearn_search import STEP, pipeline, run_search
+        from course.methods.sklearn_search import SCORING, STEP, Selector, pipeline, run_search
 
         profile = ctx.profile
         # --8<-- [start:search]
@@ -49,7 +52,8 @@ class SklearnGridSearch(Method):
             cv=StratifiedKFold(
                 n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed
             ),
-            refit=True,  # retrain the best configuration on the whole development set
+            scoring=SCORING,  # validation accuracy and loss on every held-out fold
+            refit=Selector(profile.selection),  # retrain the pick on the whole development set
         )
         # --8<-- [end:search]
         candidates = [c.params for c in drain(self.searcher(profile, ctx.settings))]

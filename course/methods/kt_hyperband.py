@@ -68,7 +68,7 @@ class KTHyperband(Method):
         """Refuse a schedule the space cannot feed: KerasTuner's Hyperband stops for good once it
         cannot draw an untried configuration (epochs excluded, since Hyperband allots them)."""
         needed = hyperband.new_configurations(schedule(settings))
-        available = profile.space.size // len(profile.space.values[EPOCHS])
+        available = profile.space.count(skip=(EPOCHS,))  # math.inf with a float range
         if needed > MAX_SHARE_DRAWN * available:
             raise CourseError(
                 f"methods.kt-hyperband: its schedule draws {needed} new configurations from a "

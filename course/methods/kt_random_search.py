@@ -42,4 +42,4 @@ class KTRandomSearch(Method):
     def run(self, ctx: Context) -> Outcome:
         from course.methods.tuner_search import run_tuner
 
-        return run_tuner(ctx, tuner, min(ctx.settings["max_trials"], ctx.profile.space.size))
+        return run_tuner(ctx, tuner, min(ctx.settings["max_trials"], ctx.profile.space.count()))

@@ -1,8 +1,9 @@
 """randomized-search-cv: scikit-learn's RandomizedSearchCV, `n_iter` configurations by k-fold CV.
 
-It samples `n_iter` configurations from the same grid instead of trying them all, so its cost
-is set by the budget, not by the size of the grid. A profile lists variants (`cv`, `n_iter`)
-to show what more folds and more iterations buy; each variant is its own run.
+It samples `n_iter` configurations from the space instead of trying a grid: a list uniformly,
+a range from its distribution (log-uniform with `log`), so every draw has its own learning
+rate; its cost is set by the budget, not by the size of a grid. A profile lists variants
+(`cv`, `n_iter`) to show what more folds and more iterations buy; each variant is its own run.
 """
 
 from __future__ import annotations
@@ -59,13 +60,13 @@ class SklearnRandomizedSearch(Method):
         return [Variant(f"cv{v['cv']}-n{v['n_iter']}", v) for v in settings["variants"]]
 
     def check(self, profile: Profile, settings: dict[str, Any]) -> None:
-        """A variant may not sample more configurations than the grid holds (its name would
-        promise draws it cannot make)."""
+        """A variant may not sample more configurations than a finite space holds (its name
+        would promise draws it cannot make)."""
         for index, variant in enumerate(settings["variants"]):
-            if variant["n_iter"] > profile.space.size:
+            if variant["n_iter"] > profile.space.count():
                 raise CourseError(
                     f"methods.{self.slug}.variants[{index}].n_iter: {variant['n_iter']} is more "
-                    f"than the grid's {profile.space.size} configurations"
+                    f"than the space's {profile.space.count()} configurations"
                 )
 
     def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
@@ -77,29 +78,31 @@ class SklearnRandomizedSearch(Method):
 
         from course.space import from_sklearn
 
-        n_iter = min(settings["n_iter"], profile.space.size)  # never more than the grid holds
+        n_iter = min(settings["n_iter"], profile.space.count())  # at most a finite space's size
         # the search's parameter names carry its pipeline step's prefix; the same prefix on
         # every name keeps their sorted order, and so the draws
-        sampled = ParameterSampler(profile.space.param_grid(), n_iter, random_state=profile.seed)
+        sampled = ParameterSampler(profile.space.distributions(), n_iter,
+                                   random_state=profile.seed)  # fmt: skip
         return FixedSearcher(from_sklearn(c) for c in sampled)
 
     def run(self, ctx: Context) -> Outcome:
         from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
 
-        from course.methods.sklearn_search import STEP, pipeline, run_search
+        from course.methods.sklearn_search import SCORING, STEP, Selector, pipeline, run_search
 
         profile = ctx.profile
         candidates = [c.params for c in drain(self.searcher(profile, ctx.settings))]
         # --8<-- [start:search]
         search = RandomizedSearchCV(
             pipeline(ctx),
-            param_distributions=profile.space.param_grid(step=STEP),  # lists: sampled uniformly
-            n_iter=len(candidates),  # the profile's n_iter, at most the grid's size
+            param_distributions=profile.space.distributions(step=STEP),  # course/space.py
+            n_iter=len(candidates),  # the profile's n_iter (at most a finite space's size)
             cv=StratifiedKFold(
                 n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed
             ),
             random_state=profile.seed,
-            refit=True,
+            scoring=SCORING,  # validation accuracy and loss on every held-out fold
+            refit=Selector(profile.selection),  # retrain the pick on the whole development set
         )
         # --8<-- [end:search]
         return run_search(ctx, search, candidates)  # the same draws the search makes

@@ -26,6 +26,7 @@ from course.data import preprocessor
 from course.fitting import keep_final
 from course.model import build_model
 from course.records import FitKey
+from course.selection import ACCURACY, LOSS, Pick, pick
 from course.space import BATCH_SIZE, Params, from_sklearn
 from course.speed import VALIDATION_BATCH_SIZE
 from course.study import Context, Outcome
@@ -35,6 +36,27 @@ if TYPE_CHECKING:
 
 STEP = "clf"  # the classifier's step name in the pipeline: parameters are `clf__...`
 REFIT = -1  # the fold number of the final refit on the whole development set
+# Both validation scores on every held-out fold, named as the selection names them (scikit-
+# learn's loss is negated: higher is better).
+SCORING = {ACCURACY: "accuracy", LOSS: "neg_log_loss"}
+
+
+class Selector:
+    """scikit-learn's `refit` callable: the index of the configuration the course's selection
+    rule picks (`course.selection`) from `cv_results_`, so ties are broken as in every method."""
+
+    def __init__(self, selection: str) -> None:
+        self.selection = selection
+
+    def pick(self, results: dict[str, Any]) -> Pick:
+        rows = [{"trial": t, ACCURACY: float(accuracy), LOSS: -float(negated)}
+                for t, (accuracy, negated) in enumerate(zip(results[f"mean_test_{ACCURACY}"],
+                                                            results[f"mean_test_{LOSS}"],
+                                                            strict=True))]  # fmt: skip
+        return pick(rows, self.selection)
+
+    def __call__(self, results: dict[str, Any]) -> int:
+        return self.pick(results).trial
 
 
 def _fingerprint(y: np.ndarray) -> str:
@@ -140,19 +162,21 @@ def run_search(
 
     results = search.cv_results_
     for trial in range(len(candidates)):
-        cv_score = float(results["mean_test_score"][trial])
+        cv_score = float(results[f"mean_test_{ACCURACY}"][trial])
         for fold in range(len(folds)):
-            fold_score = float(results[f"split{fold}_test_score"][trial])
-            ctx.ledger.add_extra(
-                ctx.run_id, FitKey(trial, fold), {"cv_fold_score": fold_score, "cv_score": cv_score}
-            )
-    ctx.ledger.add_extra(
-        ctx.run_id, FitKey(int(search.best_index_), REFIT), {"cv_score": float(search.best_score_)}
-    )
+            fold_score = float(results[f"split{fold}_test_{ACCURACY}"][trial])
+            fold_loss = -float(results[f"split{fold}_test_{LOSS}"][trial])
+            ctx.ledger.add_extra(ctx.run_id, FitKey(trial, fold),
+                                 {"cv_fold_score": fold_score, "cv_fold_loss": fold_loss,
+                                  "cv_score": cv_score})  # fmt: skip
+    chosen = search.refit.pick(results)
+    assert chosen.trial == search.best_index_
+    ctx.ledger.add_extra(ctx.run_id, FitKey(chosen.trial, REFIT),
+                         {"cv_score": chosen.row[ACCURACY]})  # fmt: skip
 
     best = search.best_estimator_  # refit on the whole development set (refit=True)
-    chosen = from_sklearn(search.best_params_, STEP)
+    params = from_sklearn(search.best_params_, STEP)
     # as the pipeline predicts: its scaler, then the model in batches of the chosen size
     path, y_pred = keep_final(best.named_steps[STEP].model_, ctx.run_dir,
-                              best[:-1].transform(split.x_test), chosen[BATCH_SIZE])  # fmt: skip
-    return Outcome(chosen, search.best_score_, path, y_pred)
+                              best[:-1].transform(split.x_test), params[BATCH_SIZE])  # fmt: skip
+    return Outcome(params, chosen.row[ctx.profile.selection], path, y_pred, chosen.tied)

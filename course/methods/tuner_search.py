@@ -5,7 +5,9 @@ The HyperModel tunes `batch_size` and `epochs` in `HyperModel.fit`, so the tuner
 chosen values with the trial (passed to `search()` instead, they are fixed and never reported).
 EarlyStopping goes through `search()`. KerasTuner checkpoints each trial's best epoch by itself
 (its `SaveBestEpoch` callback, on the objective), so no second ModelCheckpoint is stacked on it:
-`get_best_models()` reloads that checkpoint, and that model is the final model scored on test.
+it watches the objective, which is the monitor, so it holds the epoch the ledger records. The
+trial the course's selection rule picks (`course.selection`, as in every method) is reloaded
+from that checkpoint (`Tuner.load_model`): that model is the final model scored on test.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from course.fitting import Fitter, keep_final
 from course.model import early_stopping
 from course.paths import write_atomic
 from course.records import FitKey
+from course.selection import pick
 from course.space import EPOCHS, FIT_NAMES, NAMES, Space
 from course.speed import VALIDATION_BATCH_SIZE
 from course.study import Context, Outcome
@@ -188,16 +191,15 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
     else:
         job.search(tuner)
     # --8<-- [start:best]
-    best_trial = tuner.oracle.get_best_trials(1)[0]
-    final = tuner.get_best_models(1)[0]  # the best trial's best epoch, from its checkpoint
+    chosen = pick(ctx.fits(), profile.selection)  # the same rule as every method's
+    trial = next(t for t in tuner.oracle.trials.values() if int(t.trial_id) == chosen.trial)
+    final = tuner.load_model(trial)  # its best epoch, from KerasTuner's checkpoint
     # --8<-- [end:best]
     assert fitter.recorder.task is not None
     fitter.recorder.task.finish()
     path, y_pred = keep_final(final, ctx.run_dir, x_test)
-    best_fit = ctx.ledger.fit(ctx.run_id, FitKey(int(best_trial.trial_id)))
-    assert best_fit is not None, "every finished trial is in the ledger"
-    # selection score: the validation accuracy of the chosen trial, as for the other methods
-    return Outcome(best_fit["params"], best_fit["val_accuracy"], path, y_pred)
+    return Outcome(chosen.row["params"], chosen.row[profile.selection], path, y_pred,
+                   chosen.tied)  # fmt: skip
 
 
 def search_distributed(job: TunerJob, tuner: keras_tuner.Tuner, workers: int) -> None:
