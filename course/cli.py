@@ -44,7 +44,12 @@ _state = {"debug": False}
 
 ProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Built-in profile: quick, standard (default) or full."),
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Built-in profile: quick, standard (default), notebook (the seed's study), full or "
+        "reference.",
+    ),
 ]
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="A profile TOML file of your own.")
@@ -73,6 +78,16 @@ WorkersOpt = Annotated[
 ]
 FreshOpt = Annotated[
     bool, typer.Option("--fresh", help="Discard finished fits of this run instead of resuming.")
+]
+ToOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--to",
+        help="Export this study into its own folder (its data/ and provenance.json) instead of "
+        "docs/generated, which keeps the site's study. `course report` reads the seed "
+        "notebook's study from docs/generated/notebook: `--profile notebook --to "
+        "docs/generated/notebook`.",
+    ),
 ]
 
 
@@ -123,23 +138,34 @@ def _workers(workers: int | None) -> int:
 
 
 def _study(plan: list[tuple[str, str]], prof, data: Path | None, fresh: bool,
-           workers: int | None) -> None:  # fmt: skip
-    """Train, then export (after every run, so an interrupted study keeps what finished), then
-    report, then say what each run found."""
+           workers: int | None, to: Path | None = None) -> None:  # fmt: skip
+    """Train, then export (after every run, so an interrupted study keeps what finished; to
+    `to` instead of docs/generated if given), then report, then say what each run found."""
     from course.export import export
-    from course.paths import RUNS_DIR, sweep
+    from course.paths import GENERATED_DIR, RUNS_DIR, sweep
     from course.runner import run_study
 
     sweep(RUNS_DIR)  # temporary files of killed runs (a live run's stay)
 
     def after_run(ledger, study) -> None:
         with _generated():
-            export(ledger, prof, study.data_sha256)
+            export(ledger, prof, study.data_sha256, to or GENERATED_DIR)
 
     runs = run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers),
                      after_run=after_run)  # fmt: skip
-    _report()
-    _summary(runs)
+    _report_if_exported()
+    _summary(runs, to or GENERATED_DIR)
+
+
+def _report_if_exported() -> None:
+    """The report of docs/generated, where a study was exported there (a study exported
+    elsewhere alone leaves nothing to report)."""
+    from course.paths import GENERATED_DATA_DIR
+
+    if (GENERATED_DATA_DIR / "results.csv").is_file():
+        _report()
+    else:
+        typer.echo(f"no study in {GENERATED_DATA_DIR}/ yet: not rendering the report")
 
 
 def _generated():
@@ -160,9 +186,9 @@ def _report() -> list[Path]:
         return reference.write(typer.main.get_command(app)) + render()
 
 
-def _summary(runs: list) -> None:
+def _summary(runs: list, exported: Path) -> None:
     from course.ledger import Ledger
-    from course.paths import GENERATED_DIR, LEDGER_FILE
+    from course.paths import LEDGER_FILE
 
     ledger = Ledger(LEDGER_FILE)
     try:
@@ -175,7 +201,7 @@ def _summary(runs: list) -> None:
             )
     finally:
         ledger.close()
-    typer.echo(f"exported to {GENERATED_DIR}/")
+    typer.echo(f"exported to {exported}/")
 
 
 @app.command()
@@ -195,10 +221,11 @@ def run(
     data: DataOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
+    to: ToOpt = None,
 ) -> None:
     """Run one method; rerunning the same command resumes where it stopped."""
     prof = _profile(profile, config, seed, repeats)
-    _study([(method.value, protocol.value)], prof, data, fresh, workers)
+    _study([(method.value, protocol.value)], prof, data, fresh, workers, to)
 
 
 @app.command("run-all")
@@ -214,6 +241,7 @@ def run_all(
     data: DataOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
+    to: ToOpt = None,
 ) -> None:
     """Run every method and variant of the profile, then export the evidence.
 
@@ -229,7 +257,7 @@ def run_all(
     ]
     if not chosen:
         raise CourseError("--only and --skip leave no method to run")
-    _study(full_plan(chosen), prof, data, fresh, workers)
+    _study(full_plan(chosen), prof, data, fresh, workers, to)
 
 
 @app.command("hyperband-plan")
@@ -271,9 +299,12 @@ def export_cmd(
             help="The study's dataset (default: the one last exported, else the downloaded one)."
         ),
     ] = None,
+    to: ToOpt = None,
 ) -> None:
     """Write trials.csv, results.csv and provenance.json of one study from the ledger: the
-    profile, its seed and a dataset (trains nothing)."""
+    profile, its seed and a dataset (trains nothing). With `--to`, into a folder of its own:
+    `course export --profile notebook --to docs/generated/notebook` keeps the seed notebook's
+    study beside the site's, where `course report` counts the fits its space duplicated."""
     from course.export import export, study_dataset
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
@@ -285,11 +316,11 @@ def export_cmd(
     try:
         shown, sha256 = study_dataset(data)
         with _generated():
-            runs = export(ledger, prof, sha256)
+            runs = export(ledger, prof, sha256, to or GENERATED_DIR)
     finally:
         ledger.close()
     typer.echo(f"exported {len(runs)} runs of the {prof.name!r} study (seed {prof.seed}, data "
-               f"{shown}, sha256 {sha256[:12]}) to {GENERATED_DIR}/")  # fmt: skip
+               f"{shown}, sha256 {sha256[:12]}) to {to or GENERATED_DIR}/")  # fmt: skip
 
 
 @app.command()

@@ -22,7 +22,7 @@ from course.config import Profile
 from course.data import load
 from course.errors import CourseError
 from course.ledger import Ledger, Run
-from course.paths import DATA_FILE, GENERATED_DATA_DIR, GENERATED_DIR, write_atomic
+from course.paths import DATA_FILE, GENERATED_DIR, write_atomic
 from course.plan import in_study, units_by_label
 from course.registry import methods
 from course.space import NAMES
@@ -118,9 +118,12 @@ def latest_runs(ledger: Ledger, profile: Profile, data_sha256: str) -> list[Run]
     return [chosen[label] for label in units if label in chosen]  # in course order
 
 
-def export(ledger: Ledger, profile: Profile, data_sha256: str) -> list[Run]:
+def export(ledger: Ledger, profile: Profile, data_sha256: str,
+           generated: Path = GENERATED_DIR) -> list[Run]:  # fmt: skip
     """Write the contract files of one study (the profile, its seed, the dataset with this
-    hash) atomically, results.csv last; returns the runs."""
+    hash) atomically, results.csv last, under `generated` (its data/ and provenance.json;
+    another folder keeps a second study apart from the site's own); returns the runs."""
+    data_dir = generated / "data"
     runs = latest_runs(ledger, profile, data_sha256)
     if not runs:
         raise CourseError(
@@ -188,23 +191,23 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str) -> list[Run]:
         )
 
     latest = max(runs, key=lambda r: r.finished_at or 0)
-    write_atomic(GENERATED_DATA_DIR / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
-    write_atomic(GENERATED_DATA_DIR / "curves.csv", _csv(CURVE_COLUMNS, curves))
-    write_atomic(GENERATED_DATA_DIR / "predictions.csv", _csv(PREDICTION_COLUMNS, predictions))
+    write_atomic(data_dir / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
+    write_atomic(data_dir / "curves.csv", _csv(CURVE_COLUMNS, curves))
+    write_atomic(data_dir / "predictions.csv", _csv(PREDICTION_COLUMNS, predictions))
     repeat_rows = repeats(ledger, profile, data_sha256)
-    write_atomic(GENERATED_DATA_DIR / "repeats.csv", _csv(REPEAT_COLUMNS, repeat_rows))
-    dataset_summary(load(Path(latest.data_path)))
+    write_atomic(data_dir / "repeats.csv", _csv(REPEAT_COLUMNS, repeat_rows))
+    dataset_summary(load(Path(latest.data_path)), data_dir)
     registered = [{"slug": m.slug, "title": m.title, "summary": m.summary, "kind": m.kind}
                   for m in methods().values()]  # fmt: skip
-    write_atomic(GENERATED_DATA_DIR / "methods.csv", _csv(METHOD_COLUMNS, registered))
+    write_atomic(data_dir / "methods.csv", _csv(METHOD_COLUMNS, registered))
     for m in methods().values():  # what each method plans, e.g. Hyperband's schedule
         for name, rows in m.plans(profile.methods.get(m.slug, {})).items():
-            write_atomic(GENERATED_DATA_DIR / f"{name}.csv", _csv(list(rows[0]), rows))
+            write_atomic(data_dir / f"{name}.csv", _csv(list(rows[0]), rows))
     seeds = sorted({row["seed"] for row in repeat_rows})
     write_atomic(
-        GENERATED_DIR / "provenance.json", json.dumps(provenance(runs, seeds), indent=2) + "\n"
+        generated / "provenance.json", json.dumps(provenance(runs, seeds), indent=2) + "\n"
     )
-    write_atomic(GENERATED_DATA_DIR / "results.csv", _csv(RESULT_COLUMNS, results))
+    write_atomic(data_dir / "results.csv", _csv(RESULT_COLUMNS, results))
     return runs
 
 
@@ -230,7 +233,8 @@ def repeats(ledger: Ledger, profile: Profile, data_sha256: str) -> list[dict[str
     return rows
 
 
-def dataset_summary(frame: pd.DataFrame, bins: int = 20) -> None:
+def dataset_summary(frame: pd.DataFrame, data_dir: Path = GENERATED_DIR / "data",
+                    bins: int = 20) -> None:  # fmt: skip
     """Class counts and per-feature histograms: what the Dataset page shows, without the rows
     themselves (the dataset is downloaded, never redistributed)."""
     import numpy as np
@@ -248,9 +252,9 @@ def dataset_summary(frame: pd.DataFrame, bins: int = 20) -> None:
             {"feature": feature, "bin_low": float(lo), "bin_high": float(hi), "rows": int(n)}
             for n, lo, hi in zip(rows, edges[:-1], edges[1:], strict=True)
         ]
-    write_atomic(GENERATED_DATA_DIR / "classes.csv", _csv(["custcat", "name", "rows"], classes))
+    write_atomic(data_dir / "classes.csv", _csv(["custcat", "name", "rows"], classes))
     write_atomic(
-        GENERATED_DATA_DIR / "features.csv",
+        data_dir / "features.csv",
         _csv(["feature", "bin_low", "bin_high", "rows"], features),
     )
 

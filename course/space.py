@@ -189,7 +189,10 @@ class Range:
             value = math.exp(math.log(self.low) + u * (math.log(high) - math.log(self.low)))
         else:
             value = self.low + u * (high - self.low)
-        return min(int(value), int(self.high)) if self.kind is int else value
+        # exp(log(low)) may fall a hair below low (an int's 16 truncating to 15): clamp it
+        if self.kind is int:
+            return min(max(int(value), self.low), self.high)
+        return min(max(value, self.low), self.high)
 
     def sklearn(self) -> Any:
         from scipy import stats

@@ -145,10 +145,10 @@ def test_predictions_reproduce_every_test_accuracy_and_feed_the_paired_table(
         assert len(rows) == round(1000 * PROFILE.test_size)
         accuracy = (rows["label"] == rows["predicted"]).mean()
         assert accuracy == pytest.approx(float(result["test_accuracy"]))
-    searches = [r["method"] for r in results if not r["method"].startswith("cv-study")]
+    searches = [r["method"] for r in results if r["kind"] == "search"]  # no study, no baseline
     text = (quick_study / "docs" / "generated" / "paired.md").read_text()
     pairs = math.comb(len(searches), 2)
-    assert f"Of the {pairs} pairs of searches" in text
+    assert f"Of the {pairs} pairs of searches" in text and "`baseline`" not in text
     a, b = searches[0], searches[-1]
     ra, rb = (predictions[predictions["method"] == m].sort_values("row") for m in (a, b))
     right_a = ra["label"].to_numpy() == ra["predicted"].to_numpy()
@@ -190,3 +190,148 @@ def test_repeats_rerun_every_method_under_more_seeds_and_keep_the_first(
     assert {r["seed"] for r in _data(folder, "results")} == {str(PROFILE.seed)}
     text = (folder / "docs" / "generated" / "repeats.md").read_text()
     assert "±" in text and f"Seeds {PROFILE.seed}, {PROFILE.seed + 1}" in text
+
+
+def _generated(folder: Path, name: str) -> str:
+    return (folder / "docs" / "generated" / name).read_text(encoding="utf-8")
+
+
+def _row(text: str, first_cell: str) -> list[str]:
+    """The cells of the table row whose first cell is `first_cell`."""
+    line = next(line for line in text.splitlines() if line.startswith(f"| {first_cell} |"))
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+@pytest.mark.slow
+def test_baseline_is_on_the_scoreboard_and_every_search_is_paired_against_it(
+    quick_study: Path,
+) -> None:
+    results = {r["method"]: r for r in _data(quick_study, "results")}
+    (base,) = [r for r in results.values() if r["kind"] == "baseline"]
+    scoreboard = _generated(quick_study, "scoreboard.md")
+    assert (
+        "untuned baseline, not a search"
+        in _row(scoreboard, f"`{base['method']}` (untuned baseline, not a search)")[0]
+    )
+    for label, r in results.items():
+        if r["kind"] == "search":  # its `tied` count as exported
+            assert _row(scoreboard, f"`{label}`")[2] == r["tied"]
+    predictions = pd.DataFrame(_data(quick_study, "predictions")).astype(
+        {"row": int, "label": int, "predicted": int}
+    )
+
+    def right(label: str) -> np.ndarray:
+        rows = predictions[predictions["method"] == label].sort_values("row")
+        return (rows["label"] == rows["predicted"]).to_numpy()
+
+    text = _generated(quick_study, "baseline.md")
+    clean = [m for m, r in results.items() if r["kind"] == "search" and r["protocol"] == "clean"]
+    assert "paired percentile bootstrap" in text and f"over these {len(clean)} comparisons" in text
+    seed_runs = [m for m, r in results.items() if r["protocol"] == "seed"]
+    assert all(f"| `{m}` |" not in text for m in seed_runs)  # chosen on the test rows
+    frame = analysis.versus_baseline(Evidence.load(quick_study / "docs" / "generated"))
+    assert list(frame["method"]) == clean
+    assert list(frame["p_holm"]) == pytest.approx(holm(list(frame["p_value"])))
+    for label in (clean[0], clean[-1]):  # recomputed from predictions.csv
+        a, b = right(label), right(base["method"])
+        difference = 100 * (a.mean() - b.mean())
+        cells = _row(text, f"`{label}`")
+        assert cells[2].startswith(f"{difference:+.1f} [")
+        low, high = (float(x) for x in cells[2].split("[")[1].rstrip("]").split(","))
+        assert low <= round(difference, 1) <= high
+        assert cells[3:5] == [str((a & ~b).sum()), str((~a & b).sum())]
+        y = predictions.loc[predictions["method"] == label].sort_values("row")["label"]
+        pa = predictions.loc[predictions["method"] == label].sort_values("row")["predicted"]
+        pb = predictions.loc[predictions["method"] == base["method"]].sort_values("row")
+        assert (
+            cells[5]
+            == f"{mcnemar(y.to_numpy(), pa.to_numpy(), pb['predicted'].to_numpy()).p_value:.3f}"
+        )
+    for include in ("baseline.md", "summary.md", "conclusions.md"):
+        assert "What tuning bought: the untuned baseline scored" in _generated(quick_study, include)
+
+
+@pytest.mark.slow
+def test_projections_and_distinct_values_count_what_trials_csv_holds(quick_study: Path) -> None:
+    trials = pd.DataFrame(_data(quick_study, "trials"))
+    ev = Evidence.load(quick_study / "docs" / "generated")
+    tuned = ev.tuned
+    assert tuned == list(PROFILE.space.tuned)
+    text = _generated(quick_study, "distinct-values.md")
+    for label in ev.searches["method"]:
+        configs = trials[trials["method"] == label].groupby("trial").first()
+        cells = _row(text, f"`{label}`")
+        assert cells[1] == str(len(configs))
+        assert cells[2:] == [str(configs[name].nunique()) for name in tuned]
+    for label in analysis.samplers(ev):  # what the projections figure plots, per method
+        plotted = analysis.configurations(ev, label)
+        configs = trials[trials["method"] == label].groupby("trial").first()
+        for name in tuned:
+            assert [str(v) for v in plotted[name]] == list(configs[name])
+    quasi = trials[trials["method"] == "quasi-random"]["learning_rate"].astype(float)
+    assert quasi.nunique() == len(quasi)  # continuous: a value of its own per trial
+    figures = quick_study / "docs" / "generated" / "figures"
+    for figure in ("projections", "best-so-far"):
+        assert (figures / f"{figure}.png").stat().st_size
+        assert f"figures/{figure}.png" in _generated(quick_study, f"figure-{figure}.md")
+    assert not (figures / "random-samples.png").exists()
+    # a page not yet moved from the old name still builds, showing the new figure
+    assert "figures/projections.png" in _generated(quick_study, "figure-random-samples.md")
+
+
+@pytest.mark.slow
+def test_budget_table_adds_up_each_methods_runs(quick_study: Path) -> None:
+    results = _data(quick_study, "results")
+    text = _generated(quick_study, "budgets.md")
+    for slug in {r["slug"] for r in results}:
+        runs = [r for r in results if r["slug"] == slug]
+        cells = next(_row(text, c) for c in (f"`{slug}`", f"`{slug}` (untuned baseline)",
+                                              f"`{slug}` (evidence, not a search)")
+                     if f"| {c} |" in text)  # fmt: skip
+        fits = sum(int(r["n_fits"]) for r in runs)
+        wall = sum(float(r["wall_seconds"]) for r in runs)
+        assert cells[1:5] == [
+            str(len(runs)),
+            str(sum(int(r["n_trials"]) for r in runs)),
+            str(fits),
+            str(sum(int(r["epochs_run"]) for r in runs)),
+        ]
+        assert cells[5] == f"{wall:.0f}" and cells[7] == f"{wall / fits:.2f}"
+    assert _row(text, "**all**")[3] == str(sum(int(r["n_fits"]) for r in results))
+
+
+@pytest.mark.slow
+def test_export_to_writes_the_other_study_only_there(quick_study: Path, tmp_path: Path) -> None:
+    """`course export --to` writes a study into a folder of its own; docs/generated keeps
+    the site's study, and the report reads the notebook folder for the seed-space include."""
+    folder = tmp_path / "project"
+    for part in ("data", "docs"):
+        shutil.copytree(quick_study / part, folder / part)
+    (folder / "runs").mkdir()
+    for ledger in (quick_study / "runs").glob("ledger.sqlite*"):  # with its WAL, if any
+        shutil.copy(ledger, folder / "runs" / ledger.name)
+    generated = folder / "docs" / "generated"
+
+    def files() -> dict[Path, bytes]:  # the lock file keeps only its last owner's pid
+        return {
+            p: p.read_bytes() for p in generated.rglob("*") if p.is_file() and p.name != ".lock"
+        }
+
+    before = files()
+    proc = run_course("export", "--profile", "quick", "--to", "docs/generated/notebook",
+                      cwd=folder)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "to docs/generated/notebook/" in proc.stdout
+    after = files()
+    assert {p: b for p, b in after.items() if p in before} == before  # nothing else rewritten
+    written = sorted(str(p.relative_to(generated)) for p in set(after) - set(before))
+    assert "notebook/provenance.json" in written and "notebook/data/trials.csv" in written
+    assert all(name.startswith("notebook/") for name in written)
+    assert (generated / "notebook" / "data" / "trials.csv").read_bytes() == before[
+        generated / "data" / "trials.csv"
+    ]  # the same study, exported twice: the same rows
+    proc = run_course("report", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    text = _generated(folder, "seed-space.md")
+    assert "exported to `docs/generated/notebook`" in text  # read from there
+    assert "differ only in their epoch budget" in text  # quick does not tune epochs

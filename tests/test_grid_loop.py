@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 TRIAL_CONTRACT = ["method", "run_id", "trial", "fold", "seed", *NAMES, "epochs_run",
                   "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]  # fmt: skip
 RESULT_CONTRACT = ["method", "run_id", "profile", "seed", *NAMES, "selection_score",
-                   "test_accuracy", "test_ci_low", "test_ci_high", "n_trials", "n_fits",
+                   "test_accuracy", "test_ci_low", "test_ci_high", "tied", "n_trials", "n_fits",
                    "epochs_run", "wall_seconds"]  # fmt: skip
 
 
@@ -33,7 +33,7 @@ def test_trials_csv_has_one_contract_row_per_configuration(quick_grid_loop: Path
     for row in rows:
         assert row["method"] == "grid-loop" and row["fold"] == "0" and row["status"] == "ok"
         for name in NAMES:
-            assert row[name] in {str(v) for v in profile.space.values[name]}
+            assert row[name] in {str(v) for v in profile.space.grid_values()[name]}
         epochs_run, best = int(row["epochs_run"]), int(row["best_epoch"])
         # EarlyStopping stopped `patience` epochs after the best one, or the budget ran out
         assert epochs_run in (int(row["epochs"]), best + profile.training.patience)
@@ -53,6 +53,7 @@ def test_results_csv_reports_the_best_configuration_with_an_interval(
                                       -int(r["trial"])))  # fmt: skip
     assert float(result["selection_score"]) == pytest.approx(float(best["val_accuracy"]))
     assert all(result[name] == best[name] for name in NAMES)
+    assert int(result["tied"]) == sum(r["val_accuracy"] == best["val_accuracy"] for r in trials)
     low, acc, high = (float(result[k]) for k in ("test_ci_low", "test_accuracy", "test_ci_high"))
     assert 0 < low < acc < high < 1
     assert 0.05 < high - low < 0.25  # 200 test rows: roughly ±6.5 points

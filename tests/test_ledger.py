@@ -10,7 +10,7 @@ from pathlib import Path
 from course.config import Training
 from course.ledger import SCHEMA_VERSION, Ledger, Run, clock
 from course.records import FitKey, FitOutcome, FitRecord
-from tests.conftest import error_line, read_csv, run_course
+from tests.conftest import error_line, run_course
 
 # A real ledger from before schema versions (main at c85d318): `course run grid-loop --profile
 # quick`, trimmed to that run.
@@ -27,7 +27,8 @@ def _run(run_id: str = "grid-loop-abc") -> Run:
 
 def _outcome(val_accuracy: list[float]) -> FitOutcome:
     history = {"val_accuracy": val_accuracy, "val_loss": [1.0] * len(val_accuracy)}
-    return FitOutcome.from_history(history, Training(patience=2), seconds=0.5)
+    return FitOutcome.from_history(history, Training(monitor="val_accuracy", patience=2),
+                                   seconds=0.5)  # fmt: skip
 
 
 def test_best_epoch_is_the_first_optimum_as_the_callbacks_see_it() -> None:
@@ -96,11 +97,17 @@ def test_a_ledger_from_before_schema_versions_migrates_and_exports(workdir: Path
     ledger.close()
     Ledger(path).close()  # opened again: nothing left to migrate
 
-    assert run_course("data", "fetch", cwd=workdir).returncode == 0  # export summarises it
-    proc = run_course("export", "--profile", "quick", cwd=workdir)
+    assert result is not None and result["tied"] is None  # not counted before version 4
+    _is_another_study(workdir, runs=1)
+
+
+def _is_another_study(workdir: Path, runs: int) -> None:
+    """The CLI reads the migrated ledger; its runs belong to the old quick profile, which the
+    search-space issue changed, so today's study counts them as another study's."""
+    assert run_course("data", "fetch", cwd=workdir).returncode == 0
+    proc = run_course("clean", "--profile", "quick", "--other-studies", "--dry-run", cwd=workdir)
     assert proc.returncode == 0, proc.stderr
-    (row,) = read_csv(workdir / "docs" / "generated" / "data" / "results.csv")
-    assert row["run_id"] == run.run_id and float(row["test_accuracy"]) == result["test_accuracy"]
+    assert f"and {runs} runs of other studies" in proc.stdout
 
 
 def test_a_version_2_ledger_gains_variant_and_kind_and_exports(workdir: Path) -> None:
@@ -129,13 +136,7 @@ def test_a_version_2_ledger_gains_variant_and_kind_and_exports(workdir: Path) ->
         "cv-study[cv3]": ("cv3", "study"),
     }
 
-    assert run_course("data", "fetch", cwd=workdir).returncode == 0
-    proc = run_course("export", "--profile", "quick", cwd=workdir)
-    assert proc.returncode == 0, proc.stderr  # today's quick profile: the same run ids
-    rows = read_csv(workdir / "docs" / "generated" / "data" / "results.csv")
-    assert {(r["method"], r["variant"], r["kind"]) for r in rows} == {
-        (label, run.variant, run.kind) for label, run in runs.items()
-    }
+    _is_another_study(workdir, runs=len(runs))
 
 
 def test_a_ledger_from_a_newer_course_is_refused_in_one_line(workdir: Path) -> None:

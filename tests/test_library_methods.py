@@ -10,6 +10,8 @@ import pytest
 from course.hyperband import plan
 from course.plan import expand, full_plan
 from course.registry import load_profile
+from course.searchers import drain
+from course.selection import pick
 from course.space import NAMES
 from tests.conftest import kill_and_resume, read_csv, run_course
 
@@ -18,8 +20,8 @@ pytestmark = pytest.mark.slow
 PROFILE = load_profile("quick")
 SETTINGS = PROFILE.methods
 EXPECTED_METHODS = {
-    "grid-loop", "grid-loop[seed-protocol]", "grid-search-cv", "kt-random-search",
-    "kt-hyperband",
+    "baseline", "grid-loop", "grid-loop[seed-protocol]", "grid-search-cv", "kt-random-search",
+    "quasi-random", "kt-hyperband",
     *(f"randomized-search-cv[cv{v['cv']}-n{v['n_iter']}]"
       for v in SETTINGS["randomized-search-cv"]["variants"]),
     "cv-study[holdout]", *(f"cv-study[cv{k}]" for k in SETTINGS["cv-study"]["folds"]),
@@ -33,13 +35,18 @@ def _expected_sizes() -> dict[str, tuple[int, int]]:
         s = unit.settings
         if unit.slug == "grid-loop":
             sizes[unit.label] = (size, size)
+        elif unit.slug == "baseline":
+            sizes[unit.label] = (1, 1)
         elif unit.slug.endswith("search-cv"):
             n = s.get("n_iter", size)
             sizes[unit.label] = (n, n * s["cv"] + 1)  # every fold, plus the refit
         elif unit.slug == "cv-study":
-            sizes[unit.label] = (size, size * s["folds"])  # every fold, no refit
+            n = s["configurations"] or size
+            sizes[unit.label] = (n, n * s["folds"])  # every fold, no refit
         elif unit.slug == "kt-random-search":
-            sizes[unit.label] = (min(s["max_trials"], size),) * 2
+            sizes[unit.label] = (s["max_trials"],) * 2  # a continuous space: every trial new
+        elif unit.slug == "quasi-random":
+            sizes[unit.label] = (s["trials"],) * 2
         else:
             n = sum(r["trials"] for r in plan(s["max_epochs"], s["factor"],
                                                s["hyperband_iterations"]))  # fmt: skip
@@ -84,18 +91,23 @@ def test_grid_search_cv_records_every_fold_of_every_configuration_and_the_refit(
         (str(i), str(f)) for i in range(size) for f in range(k)
     }
     # the CV score of a configuration is the mean of its held-out fold scores
-    by_trial: dict[str, list[float]] = {}
+    by_trial: dict[str, list[dict[str, str]]] = {}
     for t in folds:
-        by_trial.setdefault(t["trial"], []).append(float(t["cv_fold_score"]))
-    for trial, scores in by_trial.items():
-        expected = statistics.mean(scores)
-        assert all(float(t["cv_score"]) == pytest.approx(expected, abs=1e-5)
-                   for t in folds if t["trial"] == trial)  # fmt: skip
-    best = max(by_trial, key=lambda t: statistics.mean(by_trial[t]))
-    assert refit["trial"] == best
-    assert float(result["selection_score"]) == pytest.approx(
-        statistics.mean(by_trial[best]), abs=1e-5
-    )
+        by_trial.setdefault(t["trial"], []).append(t)
+    means = []
+    for trial, rows in by_trial.items():
+        expected = statistics.mean(float(t["cv_fold_score"]) for t in rows)
+        assert all(float(t["cv_score"]) == pytest.approx(expected, abs=1e-5) for t in rows)
+        means.append(
+            {
+                "trial": int(trial),
+                "val_accuracy": expected,
+                "val_loss": statistics.mean(float(t["cv_fold_loss"]) for t in rows),
+            }
+        )
+    best = pick(means, PROFILE.selection)  # the refit is the course's pick, ties included
+    assert refit["trial"] == str(best.trial) and int(result["tied"]) == best.tied
+    assert float(result["selection_score"]) == pytest.approx(best.row[PROFILE.selection], abs=1e-5)
     assert all(result[name] == refit[name] for name in NAMES)
 
 
@@ -107,6 +119,38 @@ def test_randomized_search_cv_samples_n_iter_configurations(quick_study: Path) -
     configurations = {tuple(t[name] for name in NAMES) for t in trials}
     assert len(configurations) == variant["n_iter"]
     assert len(trials) == int(result["n_fits"]) == variant["n_iter"] * variant["cv"] + 1
+    # a range is sampled from its distribution: every draw its own learning rate, in range
+    rates = {float(t["learning_rate"]) for t in trials}
+    lr = PROFILE.space.domains["learning_rate"]
+    assert len(rates) == variant["n_iter"] and all(lr.low <= r <= lr.high for r in rates)
+
+
+def test_quasi_random_trains_the_sobol_points_of_the_space(quick_study: Path) -> None:
+    from course.registry import method
+
+    result, trials = _rows(quick_study, "quasi-random")
+    points = [
+        c.params for c in drain(method("quasi-random").searcher(PROFILE, SETTINGS["quasi-random"]))
+    ]
+    assert [{n: t[n] for n in NAMES} for t in sorted(trials, key=lambda t: int(t["trial"]))] == [
+        {n: str(p[n]) for n in NAMES} for p in points
+    ]  # fmt: skip
+    assert len({p["learning_rate"] for p in points}) == len(points)  # each its own rate
+    best = pick(_scores(trials), PROFILE.selection)
+    assert all(result[n] == best.row[n] for n in NAMES)
+
+
+def _scores(trials: list[dict[str, str]]) -> list[dict]:
+    """Trials as `course.selection.pick` reads them (numbers, not text)."""
+    return [{**t, "trial": int(t["trial"]), "val_accuracy": float(t["val_accuracy"]),
+             "val_loss": float(t["val_loss"])} for t in trials]  # fmt: skip
+
+
+def test_the_baseline_trains_the_profile_defaults_once(quick_study: Path) -> None:
+    result, (fit,) = _rows(quick_study, "baseline")
+    baseline = SETTINGS["baseline"]
+    assert {n: fit[n] for n in baseline} == {n: str(v) for n, v in baseline.items()}
+    assert fit["epochs"] == str(PROFILE.training.max_epochs) and result["kind"] == "baseline"
 
 
 def _reloaded_tuner(folder: Path, run_id: str, slug: str):
@@ -119,7 +163,7 @@ def _reloaded_tuner(folder: Path, run_id: str, slug: str):
     from course.methods.tuner_search import MLPHyperModel
 
     common = {
-        "objective": keras_tuner.Objective("val_accuracy", "max"),
+        "objective": keras_tuner.Objective(PROFILE.training.monitor, PROFILE.training.mode),
         "seed": PROFILE.seed,
         "directory": folder / "runs" / run_id,
         "project_name": "tuner",
@@ -144,11 +188,15 @@ def test_keras_tuner_rows_carry_the_batch_size_and_epochs_the_tuner_reports(
 ) -> None:
     result, trials = _rows(quick_study, slug)
     tuner = _reloaded_tuner(quick_study, result["run_id"], slug)
-    best = tuner.get_best_hyperparameters(1)[0].values
-    epochs = best["tuner/epochs"] if slug == "kt-hyperband" else best["epochs"]
-    assert (int(result["batch_size"]), int(result["epochs"])) == (best["batch_size"], epochs)
-    completed = [t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"]
+    completed = {int(t.trial_id): t for t in tuner.oracle.trials.values()
+                 if t.status == "COMPLETED"}  # fmt: skip
     assert len(completed) == len(trials) == int(result["n_trials"])
+    chosen = pick(_scores(trials), PROFILE.selection)
+    values = completed[chosen.trial].hyperparameters.values  # as KerasTuner stored the trial
+    epochs = values["tuner/epochs"] if slug == "kt-hyperband" else values["epochs"]
+    assert int(result["epochs"]) == epochs
+    for name in ("batch_size", "learning_rate", "units"):
+        assert float(result[name]) == pytest.approx(values[name]), name
 
 
 def test_hyperband_runs_the_schedule_course_hyperband_plan_prints(quick_study: Path) -> None:

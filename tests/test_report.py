@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from course.report import conclusions
+from course.report.evidence import NOTEBOOK_DIR
 from tests.conftest import ROOT, run_course
 
 COMMITTED = ROOT / "docs" / "generated"
@@ -30,6 +31,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = folder / "docs" / "generated"
     shutil.copytree(COMMITTED / "data", copy / "data")
     shutil.copy(COMMITTED / "provenance.json", copy / "provenance.json")
+    if (COMMITTED / NOTEBOOK_DIR).is_dir():  # the seed notebook's study, exported beside it
+        shutil.copytree(COMMITTED / NOTEBOOK_DIR, copy / NOTEBOOK_DIR)
     proc = run_course("report", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     return folder
@@ -183,3 +186,72 @@ def test_benchmark_compares_medians_with_the_same_run_of_the_seed_setup() -> Non
     cells = [cell.strip() for cell in defaults.strip("|").split("|")]
     assert cells[2:6] == ["20.0 (10.0)", "3.0x (3.0x)", "8.0 (4.0)", "6.2x (6.2x)"]
     assert "median of 3 repeats" in text
+
+
+# --- the seed space's duplicate fits, on trials built by hand ----------------------------------
+
+
+def _fit(trial: int, epochs: int, run: int, units: int = 16, score: float = 0.4) -> dict:
+    return {"method": "grid-loop", "trial": trial, "fold": 0, "layers": 1, "units": units,
+            "learning_rate": 1e-3, "dropout": 0.0, "epochs": epochs, "batch_size": 16,
+            "input_activation": "relu", "hidden_activation": "relu", "optimizer": "adam",
+            "epochs_run": run, "best_epoch": run - 2, "val_accuracy": score,
+            "val_loss": 1.0 + score, "seconds": 1.5}  # fmt: skip
+
+
+def _curves(trial: int, run: int, bump: float = 0.0) -> list[dict]:
+    return [{"method": "grid-loop", "trial": trial, "fold": 0, "epoch": e, "metric": m,
+             "value": 0.1 * e + (bump if e == run else 0.0)}
+            for e in range(1, run + 1) for m in ("loss", "val_loss")]  # fmt: skip
+
+
+def test_duplicate_counter_finds_exactly_the_configurations_that_trained_identical_fits() -> None:
+    """Budgets 10, 20 and 40 for three architectures: the 16-unit fits all stop at 6 epochs
+    (identical at every budget); the 32-unit fit at budget 10 runs all 10 epochs, so only its
+    20- and 40-epoch versions match; the 64-unit ones record the same scores but one learning
+    curve differs in its last epoch, so they are not the same fit."""
+    import pandas as pd
+
+    from course.report import analysis, tables
+
+    fits = [_fit(0, 10, 6), _fit(1, 20, 6), _fit(2, 40, 6),
+            _fit(3, 10, 10, 32), _fit(4, 20, 14, 32), _fit(5, 40, 14, 32),
+            _fit(6, 10, 7, 64), _fit(7, 20, 7, 64)]  # fmt: skip
+    curves = [
+        row
+        for f in fits
+        for row in _curves(f["trial"], f["epochs_run"], 0.5 if f["trial"] == 7 else 0.0)
+    ]
+    trials, history = pd.DataFrame(fits), pd.DataFrame(curves)
+    pairs = analysis.duplicate_fits(trials, history)
+    identical = {(a, b) for a, b, same in zip(pairs["trial"], pairs["other"], pairs["identical"],
+                                              strict=True) if same}  # fmt: skip
+    assert len(pairs) == 3 + 3 + 1  # every two configurations of an architecture
+    assert identical == {(0, 1), (0, 2), (1, 2), (4, 5)}
+    assert analysis.duplicated(pairs) == {1, 2, 5}
+    # without the curves, the 64-unit pair's recorded scores alone look the same
+    assert analysis.duplicated(analysis.duplicate_fits(trials, None)) == {1, 2, 5, 7}
+    text = tables.duplicates(trials, history, "a test")
+    assert "**4** trained identical learning curves" in text
+    assert "**3** of the 8 configurations" in text and "held 5 distinct fits" in text
+    # the longest fit (14 epochs) ran past the smallest budget (10): no "no fit ran" claim
+    assert "no fit ran" not in text and "The longest fit ran 14 epochs" in text
+    short = trials[trials["units"] == 16]
+    assert "Why: no fit ran as many epochs as the smallest budget (the longest ran 6 epochs; " \
+        "the smallest budget is 10)" in tables.duplicates(short, history, "a test")  # fmt: skip
+
+
+def test_seed_space_says_how_to_make_its_evidence_when_there_is_none() -> None:
+    """A study that does not tune epochs, with no notebook study beside it: one command."""
+    import pandas as pd
+
+    from course.report import tables
+    from course.report.evidence import Evidence
+
+    trials = pd.DataFrame([_fit(0, 20, 6), _fit(1, 20, 7, 32)])
+    ev = Evidence(trials=trials, results=pd.DataFrame([{"method": "grid-loop"}]),
+                  provenance={"profile": "standard", "config": {"space": {"epochs": [20]}}},
+                  notebook_trials=None, notebook_curves=None, notebook_provenance=None)  # fmt: skip
+    text = tables.seed_space(ev)
+    assert tables.NOTEBOOK_COMMAND in text and "--to docs/generated/notebook" in text
+    assert not any(ch.isdigit() for ch in text.replace(tables.NOTEBOOK_COMMAND, ""))

@@ -30,6 +30,7 @@ class Baseline(Method):
     )
     order = 5
 
+    # --8<-- [start:baseline]
     def searcher(self, profile: Profile, settings: dict[str, Any]) -> FixedSearcher:
         return FixedSearcher([{**settings, EPOCHS: profile.training.max_epochs}])
 
@@ -37,3 +38,5 @@ class Baseline(Method):
         from course.methods.grid_loop import search_holdout
 
         return search_holdout(ctx, drain(self.searcher(ctx.profile, ctx.settings)))
+
+    # --8<-- [end:baseline]

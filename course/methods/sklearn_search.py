@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 STEP = "clf"  # the classifier's step name in the pipeline: parameters are `clf__...`
 REFIT = -1  # the fold number of the final refit on the whole development set
+# --8<-- [start:selector]
 # Both validation scores on every held-out fold, named as the selection names them (scikit-
 # learn's loss is negated: higher is better).
 SCORING = {ACCURACY: "accuracy", LOSS: "neg_log_loss"}
@@ -57,6 +58,9 @@ class Selector:
 
     def __call__(self, results: dict[str, Any]) -> int:
         return self.pick(results).trial
+
+
+# --8<-- [end:selector]
 
 
 def _fingerprint(y: np.ndarray) -> str:

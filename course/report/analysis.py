@@ -1,5 +1,7 @@
-"""The statistics behind the site's claims: paired tests, repeats across seeds, any-time curves,
-the optimism gap, the CV study and Hyperband's plan beside its run. Pure: evidence in, frames out.
+"""The statistics behind the site's claims: paired tests (between searches, and of each search
+against the untuned baseline), repeats across seeds, any-time curves, the optimism gap, the CV
+study, Hyperband's plan beside its run, what each method sampled and cost, and the fits a space
+duplicated. Pure: evidence in, frames out.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ import pandas as pd
 
 from course.errors import CourseError
 from course.report.evidence import Evidence
+from course.space import EPOCHS, NAMES
 from course.stats import holm, mcnemar, paired_seeds, spearman
 
 ALPHA = 0.05  # a verdict's difference counts below this p; the matrix also marks Holm-adjusted
 MIN_SEEDS = 3  # repeats needed before verdicts use them instead of one seed's test rows
+BOOTSTRAP = 2000  # resamples of the test rows behind a paired difference's interval
+LEVEL = 0.95
+# Searches whose trials sample the space (a grid's are its grid values): the coverage figures
+SAMPLERS = ("grid-loop", "randomized-search-cv", "kt-random-search", "quasi-random")
 
 
 def paired(ev: Evidence) -> pd.DataFrame:
@@ -33,6 +40,56 @@ def paired(ev: Evidence) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns[:-1])
     frame["p_holm"] = holm(list(frame["p_value"])) if rows else []
     return frame
+
+
+def difference_interval(
+    right_a: np.ndarray,
+    right_b: np.ndarray,
+    seed: int = 0,
+    n_boot: int = BOOTSTRAP,
+    level: float = LEVEL,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of accuracy(a) - accuracy(b) over the same test rows: each
+    resample draws rows with replacement and keeps both models' verdicts on a row together
+    (paired), as `course.stats.accuracy_ci` does for one model. Seeded: reproducible."""
+    diff = np.asarray(right_a, dtype=float) - np.asarray(right_b, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(n_boot, len(diff)))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def versus_baseline(ev: Evidence) -> pd.DataFrame:
+    """Every clean-protocol search's final model against the untuned baseline's, on the same
+    test rows: the difference in accuracy (search minus baseline) with its paired bootstrap
+    interval, the rows only one of them gets right, McNemar's exact p and Holm's adjustment
+    over these comparisons. Empty when the study has no baseline or no clean search."""
+    columns = ["method", "test_accuracy", "difference", "ci_low", "ci_high", "search_only",
+               "baseline_only", "p_value", "p_holm"]  # fmt: skip
+    base = ev.baseline
+    searches = ev.searches[ev.searches["protocol"] == "clean"]
+    if base is None or searches.empty:
+        return pd.DataFrame(columns=columns)
+    labels = list(searches["method"])
+    y, predicted = _test_rows(ev, [base["method"], *labels])
+    right_base = predicted[base["method"]] == y
+    rows = []
+    for label in labels:
+        test = mcnemar(y, predicted[label], predicted[base["method"]])
+        low, high = difference_interval(predicted[label] == y, right_base)
+        rows.append({"method": label, "test_accuracy": float((predicted[label] == y).mean()),
+                     "difference": test.difference, "ci_low": low, "ci_high": high,
+                     "search_only": test.a_only, "baseline_only": test.b_only,
+                     "p_value": test.p_value})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns[:-1])
+    frame["p_holm"] = holm(list(frame["p_value"]))
+    return frame
+
+
+def test_rows(ev: Evidence) -> int:
+    """How many test rows every final model was scored on."""
+    first = ev.predictions["method"].iloc[0]
+    return int((ev.predictions["method"] == first).sum())
 
 
 def _test_rows(ev: Evidence, labels: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -92,10 +149,12 @@ def anytime(ev: Evidence, method: str) -> pd.DataFrame:
     """Best-so-far selection score after each configuration, against the seconds and epochs
     trained so far (every fold included; the final refit comes after the search)."""
     scores = ev.selection_trials(method)
+    best = scores["score"].cummax() if ev.higher_is_better else scores["score"].cummin()
     return pd.DataFrame({
+        "trial": np.arange(1, len(scores) + 1),
         "seconds": scores["seconds"].cumsum(),
         "epochs_run": scores["epochs_run"].cumsum(),
-        "best": scores["score"].cummax(),
+        "best": best,
     })  # fmt: skip
 
 
@@ -158,3 +217,94 @@ def hyperband_plan(ev: Evidence, method: str = "kt-hyperband") -> pd.DataFrame:
     counts.index = counts.index.set_levels([lvl.astype(int) for lvl in counts.index.levels])
     frame = frame.join(counts, on=["bracket", "round"])
     return frame.fillna({"ran": 0, "trained": 0})
+
+
+def samplers(ev: Evidence) -> list[str]:
+    """The clean-protocol runs of the searches that sample the space, in course order."""
+    return [label for slug in SAMPLERS for label in ev.methods(slug)]
+
+
+def configurations(ev: Evidence, method: str) -> pd.DataFrame:
+    """One row per configuration a run tried (CV folds and the refit count once), with its
+    hyperparameters, in trial order."""
+    rows = ev.trials[ev.trials["method"] == method]
+    return rows.groupby("trial", sort=True)[list(NAMES)].first().reset_index()
+
+
+def distinct_values(ev: Evidence) -> pd.DataFrame:
+    """Per run that tried configurations (searches, in results order), how many it tried and
+    how many distinct values of each tuned hyperparameter they used."""
+    rows = []
+    for label in ev.searches["method"]:
+        tried = configurations(ev, label)
+        rows.append({"method": label, "configurations": len(tried),
+                     **{name: int(tried[name].nunique()) for name in ev.tuned}})  # fmt: skip
+    return pd.DataFrame(rows, columns=["method", "configurations", *ev.tuned])
+
+
+def budgets(ev: Evidence) -> pd.DataFrame:
+    """What each method cost in this study, per slug in results order (its variants and the
+    seed-protocol run together): runs, trials, fits, epochs, wall seconds (the ledger's, from
+    the run's start to its final model), the seconds its fits themselves took, per fit."""
+    fit_seconds = ev.trials.groupby("method")["seconds"].sum()
+    results = ev.results.assign(fit_seconds=ev.results["method"].map(fit_seconds).fillna(0.0))
+    frame = (
+        results.groupby("slug", sort=False)
+        .agg(
+            kind=("kind", "first"),
+            runs=("method", "size"),
+            trials=("n_trials", "sum"),
+            fits=("n_fits", "sum"),
+            epochs_run=("epochs_run", "sum"),
+            wall_seconds=("wall_seconds", "sum"),
+            fit_seconds=("fit_seconds", "sum"),
+        )
+        .reset_index()
+    )
+    frame["seconds_per_fit"] = frame["wall_seconds"] / frame["fits"]
+    return frame
+
+
+FIT_SCORES = ("epochs_run", "best_epoch", "val_accuracy", "val_loss")  # what a fit recorded
+
+
+def duplicate_fits(
+    trials: pd.DataFrame, curves: pd.DataFrame | None, method: str = "grid-loop"
+) -> pd.DataFrame:
+    """The pairs of a run's configurations that differ only in their epoch budget, each with
+    whether the two trained identical fits: the same recorded scores and the same learning
+    curves, epoch by epoch, on every fold. One row per pair (the smaller budget first)."""
+    columns = ["trial", "other", "epochs", "other_epochs", "identical"]
+    fits = trials[trials["method"] == method]
+    fits = fits[fits["fold"] >= 0]  # a CV search's refit is not one of the grid's fits
+    others = [name for name in NAMES if name != EPOCHS]
+    history = {}
+    if curves is not None:
+        mine = curves[curves["method"] == method].sort_values(["metric", "epoch"])
+        history = {key: [str(cell) for cell in zip(g["metric"], g["epoch"], g["value"],
+                                                    strict=True)]
+                   for key, g in mine.groupby(["trial", "fold"])}  # fmt: skip
+
+    def record(trial: int) -> list:
+        """What a configuration's fits recorded, as text (a diverged fit's NaN equals NaN)."""
+        rows = fits[fits["trial"] == trial].sort_values("fold")
+        return [([str(r[k]) for k in FIT_SCORES], history.get((r["trial"], r["fold"])))
+                for _, r in rows.iterrows()]  # fmt: skip
+
+    pairs = []
+    configs = fits.groupby("trial", sort=True)[[*others, EPOCHS]].first().reset_index()
+    for _, group in configs.groupby(others, sort=False, dropna=False):
+        group = group.sort_values([EPOCHS, "trial"])
+        for (_, a), (_, b) in itertools.combinations(group.iterrows(), 2):
+            if a[EPOCHS] == b[EPOCHS]:
+                continue
+            pairs.append({"trial": int(a["trial"]), "other": int(b["trial"]),
+                          "epochs": int(a[EPOCHS]), "other_epochs": int(b[EPOCHS]),
+                          "identical": record(a["trial"]) == record(b["trial"])})  # fmt: skip
+    return pd.DataFrame(pairs, columns=columns)
+
+
+def duplicated(pairs: pd.DataFrame) -> set[int]:
+    """The configurations whose fits repeat those of a configuration with a smaller budget
+    (the ones a search could have skipped)."""
+    return set(pairs.loc[pairs["identical"], "other"].astype(int))

@@ -12,19 +12,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.errors import CourseError
+from course.space import HYPERPARAMETERS, NAMES
 
 if TYPE_CHECKING:  # pandas loads with the first file read: render imports this module first
     import pandas as pd
 
 SEARCH = "search"  # the kind of run the scoreboard ranks (results.csv `kind`)
+BASELINE = "baseline"  # the kind of the untuned run every search is paired against
+ACCURACY = "val_accuracy"  # the default selection score (a profile's `selection`)
+# Where `course export --to` puts the seed notebook's own study, beside the main one (relative
+# to docs/generated): the seed-space include counts its duplicate fits.
+NOTEBOOK_DIR = "notebook"
+NOTEBOOK_PROFILE = "notebook"
 
 
 class _File:
     """One exported file as an attribute of `Evidence`: loaded the first time it is used, and
     noted in `reads` every time. An optional file that does not exist reads as None."""
 
-    def __init__(self, path: str, optional: bool = False) -> None:
-        self.path, self.optional = path, optional
+    def __init__(self, path: str, optional: bool = False, runs: bool = False) -> None:
+        self.path, self.optional, self.runs = path, optional, runs  # runs: one column per
+        # hyperparameter (trials.csv, results.csv)
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -42,8 +50,8 @@ class Evidence:
     """Everything under docs/generated/ that export wrote; frames given by name (tests) are
     used as they are."""
 
-    results = _File("data/results.csv")
-    trials = _File("data/trials.csv")
+    results = _File("data/results.csv", runs=True)
+    trials = _File("data/trials.csv", runs=True)
     curves = _File("data/curves.csv")
     classes = _File("data/classes.csv")
     features = _File("data/features.csv")
@@ -53,6 +61,10 @@ class Evidence:
     provenance = _File("provenance.json")
     hyperband_plan = _File("data/hyperband_plan.csv", optional=True)  # the profile's schedule
     benchmark = _File("data/benchmark.csv", optional=True)  # scripts/bench.py's table
+    # the seed notebook's study, exported beside this one (`course export --to`), if it was
+    notebook_trials = _File(f"{NOTEBOOK_DIR}/data/trials.csv", optional=True, runs=True)
+    notebook_curves = _File(f"{NOTEBOOK_DIR}/data/curves.csv", optional=True)
+    notebook_provenance = _File(f"{NOTEBOOK_DIR}/provenance.json", optional=True)
 
     def __init__(self, generated: Path | None = None, **given: Any) -> None:
         self.generated = generated
@@ -87,12 +99,43 @@ class Evidence:
         frame = pd.read_csv(path)
         if "variant" in frame:  # a method's only run has no variant name (not NaN)
             frame["variant"] = frame["variant"].fillna("")
+        if file.runs:  # an export from before a hyperparameter existed ran at its default
+            for name in NAMES:
+                if name not in frame:
+                    frame[name] = HYPERPARAMETERS[name].default
         return frame
 
     @property
     def searches(self) -> pd.DataFrame:
         """Results of the searches (a study's runs are evidence, not competitors)."""
         return self.results[self.results["kind"] == SEARCH]
+
+    @property
+    def baseline(self) -> pd.Series | None:
+        """The results row of the untuned baseline (clean protocol), or None if not run."""
+        rows = self.results[(self.results["kind"] == BASELINE)
+                            & (self.results["protocol"] == "clean")]  # fmt: skip
+        return None if rows.empty else rows.iloc[0]
+
+    @property
+    def selection(self) -> str:
+        """The score every method ranked configurations by (the profile's `selection`)."""
+        return (self.provenance.get("config") or {}).get("selection", ACCURACY)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return not self.selection.endswith("loss")
+
+    @property
+    def space(self) -> dict[str, Any]:
+        """The profile's space as provenance keeps it: a list, or a range
+        `{low, high, log, grid}`, per hyperparameter."""
+        return self.provenance["config"]["space"]
+
+    @property
+    def tuned(self) -> list[str]:
+        """The hyperparameters the profile's space tunes (a range, or more than one value)."""
+        return [name for name in NAMES if name in self.space and is_tuned(self.space[name])]
 
     def result(self, method: str) -> pd.Series | None:
         """The results row of a method label, or None when the study did not run it."""
@@ -117,17 +160,23 @@ class Evidence:
     def selection_trials(self, method: str) -> pd.DataFrame:
         """One row per configuration with the score the method selected on, in run order."""
         rows = self.trials[self.trials["method"] == method]
+        accuracy = self.higher_is_better
         if "cv_score" in rows and rows["cv_score"].notna().any():  # CV: mean over folds
             rows = rows[rows["fold"] >= 0]
             scores = rows.groupby("trial", sort=True).agg(
-                score=("cv_score", "first"),
+                score=("cv_score", "first") if accuracy else ("cv_fold_loss", "mean"),
                 seconds=("seconds", "sum"),
                 epochs_run=("epochs_run", "sum"),
             )
-        else:
+        else:  # a Hyperband trial trained at several budgets: its best
             scores = rows.groupby("trial", sort=True).agg(
-                score=("val_accuracy", "max"),
+                score=(self.selection, "max" if accuracy else "min"),
                 seconds=("seconds", "sum"),
                 epochs_run=("epochs_run", "sum"),
             )
         return scores.reset_index()
+
+
+def is_tuned(domain: Any) -> bool:
+    """Whether a space entry as provenance keeps it (a list, or a range table) tunes."""
+    return isinstance(domain, dict) or (isinstance(domain, list) and len(domain) > 1)

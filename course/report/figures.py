@@ -138,38 +138,74 @@ def fold_spread(ev: Evidence, slug: str) -> Figure:
     return fig
 
 
-def grid_index(ev: Evidence) -> dict[tuple, int]:
-    """Position of every configuration in the grid loop's itertools.product order."""
-    space = ev.provenance["config"]["space"]
-    combos = itertools.product(*(space[n] for n in NAMES))
-    return {tuple(str(v) for v in combo): i for i, combo in enumerate(combos)}
+def projections(ev: Evidence) -> Figure:
+    """Per tuned hyperparameter, the values each sampling search tried: a grid repeats its few
+    grid values, random and quasi-random searches spread over the whole range (log ranges on a
+    log axis). One dot per configuration, jittered up and down to show how many."""
+    methods, names = analysis.samplers(ev), ev.tuned
+    cols = 2 if len(names) > 1 else 1
+    rows = -(-len(names) // cols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, (0.32 * len(methods) + 1.2)
+                                                      * rows), layout="constrained",
+                                 squeeze=False)  # fmt: skip
+    rng = np.random.default_rng(0)  # the jitter only: the same data, the same picture
+    tried = {m: analysis.configurations(ev, m) for m in methods}
+    for ax, name in itertools.zip_longest(axes.flat, names):
+        if name is None:
+            ax.set_visible(False)
+            continue
+        domain = ev.space[name]
+        listed = isinstance(domain, list)  # its values side by side, else the range's scale
+        for row, method in enumerate(methods):
+            values = tried[method][name]
+            if listed:
+                x = values.map({v: i for i, v in enumerate(domain)}).to_numpy(float)
+                x = x + rng.uniform(-0.15, 0.15, len(x))
+            else:
+                x = values.to_numpy(float)
+            y = row + rng.uniform(-0.25, 0.25, len(values))
+            ax.plot(x, y, "o", ms=3.5, alpha=0.6, color=PALETTE[row % 10])
+        if listed:
+            ax.set_xticks(range(len(domain)), [str(v) for v in domain])
+            ax.set_xlim(-0.5, len(domain) - 0.5)
+        else:
+            ax.axvspan(domain["low"], domain["high"], color="grey", alpha=0.08, lw=0)
+            for point in domain["grid"] or []:
+                ax.axvline(point, color="grey", ls=":", lw=0.8)
+            if domain["log"]:  # labelled at its ends and grid values, not in powers of ten
+                ax.set_xscale("log")
+                ticks = sorted({domain["low"], domain["high"], *(domain["grid"] or [])})
+                ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_yticks(range(len(methods)), methods, fontsize=8)
+        ax.set_ylim(len(methods) - 0.5, -0.5)
+        ax.grid(False, axis="y")
+        scale = " (log scale)" if isinstance(domain, dict) and domain["log"] else ""
+        ax.set_title(f"{name}{scale}", fontsize=10)
+    fig.suptitle("What each search tried of every tuned hyperparameter (one dot per "
+                 "configuration; shaded: the range, dotted: its grid values)",
+                 fontsize=10)  # fmt: skip
+    return fig
 
 
-def random_samples(ev: Evidence) -> Figure:
-    """Which configurations of the grid each random method tried, coloured by its score."""
-    index = grid_index(ev)
-    methods = [*ev.methods("randomized-search-cv"), *ev.methods("kt-random-search")]
-    scores_of = {m: ev.selection_trials(m).set_index("trial")["score"] for m in methods}
-    low = min(s.min() for s in scores_of.values())
-    norm = matplotlib.colors.Normalize(low, max(s.max() for s in scores_of.values()))
-    fig, ax = _figure(9, 0.6 * len(methods) + 1.8)
-    for row, method in enumerate(methods):
-        trials = ev.trials[(ev.trials["method"] == method) & (ev.trials["fold"] == 0)]
-        scores = scores_of[method]
-        xs = [index.get(tuple(str(r[n]) for n in NAMES)) for _, r in trials.iterrows()]
-        points = ax.scatter(
-            xs,
-            [row] * len(xs),
-            c=scores.reindex(trials["trial"]).to_numpy(),
-            cmap="viridis",
-            norm=norm,
-            s=40,
-        )
-    ax.set_yticks(range(len(methods)), methods)
-    ax.set_xlim(-1, len(index))
-    ax.set_xlabel(f"configuration of the grid (0..{len(index) - 1}, in grid-loop order)")
-    fig.colorbar(points, ax=ax, label="selection score")
-    ax.set_title("Random methods try a sample of the same grid")
+def best_so_far(ev: Evidence) -> Figure:
+    """Best-so-far selection score against the number of configurations tried, every search on
+    the same axes, with the untuned baseline's score on its holdout for reference."""
+    fig, ax = _figure(9, 4.4)
+    clean = ev.searches[ev.searches["protocol"] == "clean"]
+    for i, method in enumerate(clean["method"]):
+        curve = analysis.anytime(ev, method)
+        ax.step(curve["trial"], curve["best"], where="post", color=PALETTE[i % 10],
+                label=method)  # fmt: skip
+    base = ev.baseline
+    if base is not None:
+        ax.axhline(base["selection_score"], color="black", ls="--", lw=1,
+                   label="baseline (untuned), its holdout score")  # fmt: skip
+    ax.set_xlabel("configurations tried (trial number; a CV trial counts once)")
+    ax.set_ylabel(f"best {ev.selection} so far")
+    ax.legend(fontsize=7, loc="best")
+    ax.set_title("Best-so-far selection score against trials (CV searches: mean over folds)")
     return fig
 
 
@@ -339,10 +375,13 @@ def cv_study(ev: Evidence) -> Figure:
 
 
 def scoreboard(ev: Evidence) -> Figure:
-    """Test accuracy with its 95 % interval, beside the score each method selected on."""
+    """Test accuracy with its 95 % interval, beside the score each method selected on; the
+    untuned baseline at the bottom, apart, with a line through its test accuracy."""
+    base = ev.baseline
     results = ev.searches.iloc[::-1]
-    fig, ax = _figure(8, 0.45 * len(results) + 1.4)
-    y = np.arange(len(results))
+    offset = 0 if base is None else 1.5  # the baseline's row, set apart below the searches
+    fig, ax = _figure(8, 0.45 * len(results) + 1.4 + 0.45 * bool(offset))
+    y = np.arange(len(results)) + offset
     err = [
         results["test_accuracy"] - results["test_ci_low"],
         results["test_ci_high"] - results["test_accuracy"],
@@ -356,11 +395,19 @@ def scoreboard(ev: Evidence) -> Figure:
         capsize=3,
         label="test accuracy, 95 % interval",
     )
-    ax.plot(results["selection_score"], y, "x", color=PALETTE[3], label="selection score")
+    ticks, labels = list(y), list(results["method"])
+    if ev.higher_is_better:  # an accuracy: on the same axis
+        ax.plot(results["selection_score"], y, "x", color=PALETTE[3], label="selection score")
+    if base is not None:
+        ax.errorbar(base["test_accuracy"], 0, xerr=[[base["test_accuracy"] - base["test_ci_low"]],
+                    [base["test_ci_high"] - base["test_accuracy"]]], fmt="s", color="grey",
+                    capsize=3, label="untuned baseline (not a search)")  # fmt: skip
+        ax.axvline(base["test_accuracy"], color="grey", ls="--", lw=0.8)
+        ticks, labels = [0, *ticks], ["baseline (untuned)", *labels]
     chance = ev.classes["rows"].max() / ev.classes["rows"].sum()
     ax.axvline(chance, color="grey", ls=":", label=f"majority class {chance:.3f}")
-    ax.set_yticks(y, results["method"])
+    ax.set_yticks(ticks, labels)
     ax.set_xlabel("accuracy")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     ax.set_title("Untouched test set: every search's final model, with its 95 % interval")
     return fig

@@ -42,7 +42,8 @@ FIGURES = {
     "callbacks-curves": "Learning curves of the best fit with checkpoint and early stop marked",
     "grid-search-cv-folds": "Held-out fold scores of every GridSearchCV configuration",
     "randomized-search-cv-folds": "Held-out fold scores of the RandomizedSearchCV variants",
-    "random-samples": "Which grid configurations each random method sampled",
+    "projections": "Values of every tuned hyperparameter each sampling search tried",
+    "best-so-far": "Best-so-far selection score against the number of trials, every search",
     "kt-hyperband-schedule": "Epochs given to each Hyperband trial by bracket and round",
 }
 
@@ -66,6 +67,7 @@ def fingerprints(generated: Path) -> dict[str, str | None]:
 def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
     """The figures this evidence has, by name, each drawn only when called (matplotlib and the
     drawing code load with the first one); a method not run has no figure."""
+    from course.report import analysis
 
     def draw(function: str, *args: Any) -> Callable[[], bytes]:
         def make() -> bytes:
@@ -79,7 +81,9 @@ def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
                "dataset-features": draw("dataset_features")}  # fmt: skip
     if not ev.searches.empty:  # a study of the CV study alone has no search to plot
         planned |= {"scoreboard": draw("scoreboard"), "anytime": draw("anytime"),
-                    "optimism": draw("optimism")}  # fmt: skip
+                    "best-so-far": draw("best_so_far")}  # fmt: skip
+        if ev.higher_is_better:  # the gap subtracts a test accuracy from an accuracy
+            planned["optimism"] = draw("optimism")
     if len(ev.searches) > 1:
         planned["paired"] = draw("paired")
     if ev.methods("cv-study"):
@@ -90,12 +94,20 @@ def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
     for slug in ("grid-search-cv", "randomized-search-cv"):
         if ev.methods(slug):
             planned[f"{slug}-folds"] = draw("fold_spread", slug)
-    if ev.methods("randomized-search-cv") or ev.methods("kt-random-search"):
-        planned["random-samples"] = draw("random_samples")
+    if ev.tuned and analysis.samplers(ev):
+        planned["projections"] = draw("projections")
     if ev.result("kt-hyperband") is not None:
         planned["kt-hyperband-schedule"] = draw("hyperband_schedule")
     assert set(planned) <= set(FIGURES), set(planned) - set(FIGURES)
     return planned
+
+
+def _missing(ev: Evidence, name: str) -> str:
+    """What a page shows where this study has no such figure."""
+    if name == "optimism" and not ev.searches.empty and not ev.higher_is_better:
+        return (f"*This study selects by `{ev.selection}`, not an accuracy: there is no gap to "
+                "a test accuracy to draw.*\n")  # fmt: skip
+    return "*This study did not run the method behind this figure: run `course run-all`.*\n"
 
 
 def _manifest(generated: Path) -> dict[str, Any]:
@@ -141,11 +153,7 @@ def render(generated: Path = GENERATED_DIR) -> list[Path]:
         write_atomic(generated / name, content)
         written.append(generated / name)
     for name, alt in FIGURES.items():  # the includes that point at the figures
-        text = HEADER + (
-            image(name, alt)
-            if name in figures
-            else "*This study did not run the method behind this figure: run `course run-all`.*\n"
-        )
+        text = HEADER + (image(name, alt) if name in figures else _missing(ev, name))
         if write_changed(generated / f"figure-{name}.md", text):
             written.append(generated / f"figure-{name}.md")
     for stale in set((generated / "figures").glob("*.png")) - {generated / p for p in products}:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pandas as pd
 
 from course.report import analysis
-from course.report.conclusions import Verdict, interval, verdicts
-from course.report.evidence import Evidence
+from course.report.conclusions import Verdict, interval, tuning_bought, value, verdicts
+from course.report.evidence import NOTEBOOK_DIR, NOTEBOOK_PROFILE, Evidence
 from course.report.markdown import HEADER, table
 from course.space import EPOCHS, NAMES
 
 
 def config(row: pd.Series) -> str:
-    return ", ".join(f"{name} {row[name]}" for name in NAMES)
+    return ", ".join(f"{name} {value(row[name])}" for name in NAMES)
+
+
+def _count(row: pd.Series, column: str) -> str:
+    """A count from results.csv, or a dash where an older export has none."""
+    return "—" if column not in row or pd.isna(row[column]) else str(int(row[column]))
 
 
 def provenance(ev: Evidence) -> str:
@@ -32,15 +38,28 @@ def provenance(ev: Evidence) -> str:
 
 
 def scoreboard(ev: Evidence) -> str:
-    """Every run side by side (each method's page lists the configuration it chose)."""
+    """Every search side by side (each method's page lists the configuration it chose), then
+    the untuned baseline apart: it searched nothing, so it is not ranked with them."""
     rows = [
-        (f"`{r['method']}`", f"{r['selection_score']:.3f}", interval(r), f"{r['wall_seconds']:.0f}",
-         r["n_trials"], r["n_fits"], r["epochs_run"])
+        (f"`{r['method']}`", f"{r['selection_score']:.3f}", _count(r, "tied"), interval(r),
+         f"{r['wall_seconds']:.0f}", r["n_trials"], r["n_fits"], r["epochs_run"])
         for _, r in ev.searches.iterrows()
     ]  # fmt: skip
-    columns = ["method", "selection score", "test accuracy [95 % CI]", "seconds", "trials",
-               "fits", "epochs run"]  # fmt: skip
-    return table(columns, rows)
+    base = ev.baseline
+    if base is not None:
+        rows.append((f"`{base['method']}` (untuned baseline, not a search)",
+                     f"{base['selection_score']:.3f}", "—", interval(base),
+                     f"{base['wall_seconds']:.0f}", base["n_trials"], base["n_fits"],
+                     base["epochs_run"]))  # fmt: skip
+    columns = ["method", "selection score", "tied", "test accuracy [95 % CI]", "seconds",
+               "trials", "fits", "epochs run"]  # fmt: skip
+    if "tied" not in ev.results:  # an export from before ties were counted
+        return table(columns, rows)
+    return table(columns, rows) + (
+        f"\n*tied*: how many configurations shared the pick's selection score "
+        f"(`{ev.selection}`); every method breaks such ties the same way (the better other "
+        "validation score, then the earlier trial).\n"
+    )
 
 
 def method_results(ev: Evidence, slug: str) -> str:
@@ -73,21 +92,48 @@ def method_results(ev: Evidence, slug: str) -> str:
     )
 
 
+def _domain(domain: object) -> str:
+    """A space entry as provenance keeps it, in words."""
+    if isinstance(domain, dict):
+        scale = ", log scale" if domain["log"] else ""
+        return f"{value(domain['low'])} to {value(domain['high'])}{scale}"
+    return ", ".join(value(v) for v in domain)  # type: ignore[union-attr]
+
+
+def _grid(domain: object) -> list | None:
+    """What the grid methods try of an entry (None: a range without grid values)."""
+    return domain.get("grid") if isinstance(domain, dict) else list(domain)  # type: ignore
+
+
 def space(ev: Evidence) -> str:
     profile = ev.provenance["config"]
-    values = profile["space"]
-    size = 1
-    for name in NAMES:
-        size *= len(values[name])
+    values, training = ev.space, profile["training"]
+    grids = {name: _grid(values[name]) for name in NAMES if name in values}
     rows = [
-        (f"`{n}`", ", ".join(map(str, values[n])), "tuned" if len(values[n]) > 1 else "fixed")
-        for n in NAMES
-    ]
+        (f"`{n}`", _domain(values[n]),
+         "—" if grids[n] is None else ", ".join(value(v) for v in grids[n]),
+         ("tuned (range)" if isinstance(values[n], dict) else "tuned") if n in ev.tuned
+         else "fixed")
+        for n in grids
+    ]  # fmt: skip
+    name = ev.provenance["profile"]
+    if any(grid is None for grid in grids.values()):
+        size = f"The `{name}` profile's space has a range without grid values: it has no grid"
+    else:
+        size = f"The `{name}` profile's grid has **{math.prod(map(len, grids.values()))}** "
+        size += "configurations"
+    if any(isinstance(values[n], dict) for n in ev.tuned):
+        size += "; random and quasi-random searches sample the ranges themselves"
+    if EPOCHS in ev.tuned:
+        budget = "The epoch budget is tuned, as the seed notebook did"
+    elif "max_epochs" in training:
+        budget = f"Every fit has a budget of {training['max_epochs']} epochs"
+    else:
+        budget = f"Every fit has a budget of {_domain(values[EPOCHS])} epochs"
     return (
-        table(["hyperparameter", "candidate values", ""], rows)
-        + f"\nThe `{ev.provenance['profile']}` profile's grid has **{size}** configurations; "
-        f"EarlyStopping monitors `{profile['training']['monitor']}` with patience "
-        f"{profile['training']['patience']}.\n"
+        table(["hyperparameter", "domain", "grid values", ""], rows)
+        + f"\n{size}. {budget}; EarlyStopping monitors `{training['monitor']}` with patience "
+        f"{training['patience']}, and every method selects by `{ev.selection}`.\n"
     )
 
 
@@ -101,15 +147,16 @@ def callbacks(ev: Evidence) -> str:
     gap = (fits["epochs_run"] - (fits["best_epoch"] - start)).mean()
     return (
         f"Over the {len(fits)} fits of this study, EarlyStopping ended {stopped:.0%} of them "
-        f"before their epoch budget: {trained:.0f} epochs trained out of {budget} budgeted. "
+        f"before their epoch budget: {trained:.0f} epochs trained out of {budget:.0f} budgeted. "
         f"A fit ran on average {gap:.1f} epochs past its best (checkpointed) epoch, which "
         f"is the patience EarlyStopping waits before it gives up.\n"
     )
 
 
-def conclusions(verdicts: list[Verdict]) -> str:
+def conclusions(ev: Evidence, verdicts: list[Verdict]) -> str:
     rows = [(i, v.claim, f"**{v.verdict}**", v.evidence) for i, v in enumerate(verdicts, 1)]
-    return table(["#", "the seed notebook concluded", "verdict from this run", "evidence"], rows)
+    return (table(["#", "the seed notebook concluded", "verdict from this run", "evidence"], rows)
+            + f"\n{tuning_bought(ev)}\n")  # fmt: skip
 
 
 def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
@@ -128,14 +175,17 @@ def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
         top_words = f"`{best}`'s {interval(ev.result(best))}"
     tied = [m for m in clean["method"] if m != best and analysis.compare(ev, best, m)[0] == 0]
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
+    kinds = set(ev.results["kind"])
+    besides = [words for kind, words in (("baseline", "the untuned baseline"),
+                                         ("study", "the CV study")) if kind in kinds]  # fmt: skip
+    ran = ", ".join([f"{len(ev.searches)} searches", *besides])
+    ran = " and ".join(ran.rsplit(", ", 1))
     return (
-        f"The latest `{ev.provenance['profile']}` study ran {len(ev.searches)} searches "
-        f"{'and the CV study ' if len(ev.searches) < len(ev.results) else ''}in "
-        f"{len(ev.trials)} fits. The highest test accuracy is {top_words}; "
+        f"The latest `{ev.provenance['profile']}` study ran {ran} in {len(ev.trials)} fits. "
+        f"The highest test accuracy is {top_words}; "
         f"{len(tied)} of the other {len(clean) - 1} searches cannot be told "
-        f"apart from it ({_rule(ev)}). Of the seed notebook's five conclusions: "
-        + ", ".join(f"{n} {v}" for v, n in counts.items())
-        + ".\n"
+        f"apart from it ({_rule(ev)}). {tuning_bought(ev)} Of the seed notebook's five "
+        "conclusions: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".\n"
     )
 
 
@@ -231,6 +281,9 @@ def paired(ev: Evidence) -> str:
 
 
 def optimism(ev: Evidence) -> str:
+    if not ev.higher_is_better:
+        return (f"*This study selects by `{ev.selection}`, not an accuracy: there is no gap to "
+                "a test accuracy to show.*\n")  # fmt: skip
     rows = [
         (f"`{r['method']}`", r["protocol"], f"{r['selection_score']:.3f}", interval(r),
          f"{100 * r['gap']:+.1f}")
@@ -319,6 +372,165 @@ def repeats(ev: Evidence) -> str:
     )
 
 
+def baseline(ev: Evidence) -> str:
+    """Every clean search against the untuned baseline, on the same test rows."""
+    base = ev.baseline
+    if base is None:
+        return ("*This study did not run the untuned baseline: `course run baseline` runs it, "
+                "and this table then pairs every search against it.*\n")  # fmt: skip
+    frame = analysis.versus_baseline(ev)
+    if frame.empty:
+        return "*No clean-protocol search has finished to pair with the baseline.*\n"
+    rows = [
+        (f"`{r['method']}`", interval(ev.result(r["method"])),
+         f"{100 * r['difference']:+.1f} [{100 * r['ci_low']:+.1f}, {100 * r['ci_high']:+.1f}]",
+         r["search_only"], r["baseline_only"], f"{r['p_value']:.3f}",
+         f"**{r['p_holm']:.3f}**" if r["p_holm"] < analysis.ALPHA else f"{r['p_holm']:.3f}")
+        for _, r in frame.iterrows()
+    ]  # fmt: skip
+    body = table(["search", "test accuracy [95 % CI]", "search − baseline, points [95 % CI]",
+                  "rows only the search gets right", "rows only the baseline gets right",
+                  "McNemar p", "Holm-adjusted p"], rows)  # fmt: skip
+    n, test_rows = len(frame), analysis.test_rows(ev)
+    seed = ev.searches[ev.searches["protocol"] != "clean"]
+    left_out = (
+        f" The seed-protocol run{'s' if len(seed) > 1 else ''} "
+        f"({', '.join(f'`{m}`' for m in seed['method'])}) chose on these test rows, so "
+        "its score there is no evidence and it is left out."
+        if len(seed) else ""
+    )  # fmt: skip
+    return (
+        f"The untuned baseline, `{base['method']}`, is one fit at fixed values ({config(base)}), "
+        f"with the same callbacks and holdout split as the grid loop; it scored "
+        f"{interval(base)} on the test set. Each row compares a search's final model with it on "
+        f"the same {test_rows} test rows (seed {base['seed']}). The difference is the search's "
+        "accuracy minus the baseline's, in points, with a 95 % interval from a paired "
+        f"percentile bootstrap over the test rows ({analysis.BOOTSTRAP} resamples; a resample "
+        "keeps both models' verdicts on a row together). McNemar's exact test counts only the "
+        "rows exactly one of the two gets right; Holm's adjustment is over these "
+        f"{n} comparison{'s' if n > 1 else ''} (a family of its own, apart from the table of all "
+        f"pairs of searches).{left_out}\n\n" + body + f"\n{tuning_bought(ev)}\n"
+    )
+
+
+def distinct_values(ev: Evidence) -> str:
+    """How many distinct values of each tuned hyperparameter every search's trials used."""
+    names = ev.tuned
+    if not names:
+        return "*This study's space tunes no hyperparameter.*\n"
+    frame = analysis.distinct_values(ev)
+
+    def offered(domain: object) -> str:
+        if isinstance(domain, dict):
+            grid = domain["grid"]
+            n = 0 if grid is None else len(grid)
+            return "a range" + (f" ({n} grid value{'s' if n > 1 else ''})" if n else "")
+        return str(len(domain))  # type: ignore[arg-type]
+
+    rows = [("*the space*", "—", *(offered(ev.space[n]) for n in names))]
+    rows += [(f"`{r['method']}`", r["configurations"], *(r[n] for n in names))
+             for _, r in frame.iterrows()]  # fmt: skip
+    return table(["search", "configurations", *(f"`{n}`" for n in names)], rows) + (
+        "\nCounted over each search's configurations (one per trial: the folds and the refit "
+        "of a CV search count once). A grid method can use only the grid's values; random and "
+        "quasi-random searches draw from the whole range, so for the same number of trials "
+        "they can use more distinct values of it.\n"
+    )
+
+
+def budgets(ev: Evidence) -> str:
+    """What each method cost in this study, measured, for instructors sizing a profile."""
+    frame = analysis.budgets(ev)
+    notes = {"baseline": " (untuned baseline)", "study": " (evidence, not a search)"}
+
+    def row(name: str, r: pd.Series) -> tuple:
+        counts = (int(r[k]) for k in ("runs", "trials", "fits", "epochs_run"))
+        return (name, *counts,
+                f"{r['wall_seconds']:.0f}", f"{r['fit_seconds']:.0f}",
+                f"{r['wall_seconds'] / r['fits']:.2f}")  # fmt: skip
+
+    rows = [row(f"`{r['slug']}`{notes.get(r['kind'], '')}", r) for _, r in frame.iterrows()]
+    rows.append(row("**all**", frame.sum(numeric_only=True)))
+    p = ev.provenance
+    return table(["method", "runs", "trials", "fits", "epochs run", "wall seconds",
+                  "seconds in fits (summed)", "seconds per fit"], rows) + (
+        f"\nMeasured in the `{p['profile']}` study on {p['cpu_count']} CPUs, Keras backend "
+        f"`{p['keras_backend']}`. A method's runs are its variants and, for the grid loop, its "
+        "seed-protocol run. *Wall seconds* is each run's time from its start to its final "
+        "model, as the ledger recorded it, summed over the runs; *seconds in fits* adds up "
+        "the fits' own times (with parallel workers it can exceed the wall time); *seconds "
+        "per fit* is wall seconds over fits.\n"
+    )  # fmt: skip
+
+
+NOTEBOOK_COMMAND = (f"course run grid-loop --profile {NOTEBOOK_PROFILE} --to "
+                    f"docs/generated/{NOTEBOOK_DIR}")  # fmt: skip
+
+
+def duplicates(
+    trials: pd.DataFrame, curves: pd.DataFrame | None, where: str, method: str = "grid-loop"
+) -> str:
+    """How many of a grid run's configurations trained the same fits as one with a smaller
+    epoch budget, and why (what EarlyStopping did before any budget was reached)."""
+    pairs = analysis.duplicate_fits(trials, curves, method)
+    fits = trials[(trials["method"] == method) & (trials["fold"] >= 0)]
+    configs = fits["trial"].nunique()
+    if pairs.empty:
+        return (f"In {where}, no two of `{method}`'s {configs} configurations differ only in "
+                "their epoch budget.\n")  # fmt: skip
+    same = analysis.duplicated(pairs)
+    smallest = int(fits[EPOCHS].min())
+    longest = int(fits["epochs_run"].max())
+    reached = int((fits.loc[fits[EPOCHS] == smallest, "epochs_run"] >= smallest).sum())
+    wasted = fits[fits["trial"].isin(same)]
+    what = "identical learning curves, epoch by epoch, and identical scores" if curves is not \
+        None else "identical recorded scores"  # fmt: skip
+    text = (
+        f"In {where}, `{method}` tried {configs} configurations with epoch budgets of "
+        f"{', '.join(map(str, sorted(fits[EPOCHS].unique())))}. Of its {len(pairs)} pairs of "
+        f"configurations that differ only in the budget, **{int(pairs['identical'].sum())}** "
+        f"trained {what}: **{len(same)}** of the {configs} configurations repeat the fits of "
+        f"one with a smaller budget, so the grid held {configs - len(same)} distinct fits, and "
+        f"the repeats cost {wasted['seconds'].sum():.0f} s and {wasted['epochs_run'].sum()} "
+        "epochs of training. "
+    )
+    if longest < smallest:
+        text += (
+            f"Why: no fit ran as many epochs as the smallest budget (the longest ran {longest} "
+            f"epochs; the smallest budget is {smallest}). EarlyStopping ended every fit before "
+            "any budget was reached, so a larger budget changed nothing but the grid's size.\n"
+        )
+    else:
+        text += (
+            f"The longest fit ran {longest} epochs, the smallest budget is {smallest}: "
+            f"{reached} fit{'s' if reached != 1 else ''} at the smallest budget ran all of it, "
+            "and only there could a larger budget have trained a different fit.\n"
+        )
+    return text
+
+
+def seed_space(ev: Evidence) -> str:
+    """What tuning epochs under EarlyStopping cost: from the seed notebook's study, exported
+    beside this one, and from this study when it tunes epochs too."""
+    parts = []
+    if ev.notebook_trials is not None:
+        p = ev.notebook_provenance or {}
+        where = (f"the `{p.get('profile', NOTEBOOK_PROFILE)}` study (exported to "
+                 f"`docs/generated/{NOTEBOOK_DIR}`, finished "
+                 f"{str(p.get('finished_at', '?'))[:16].replace('T', ' ')} UTC)")  # fmt: skip
+        parts.append(duplicates(ev.notebook_trials, ev.notebook_curves, where))
+    if EPOCHS in ev.tuned and ev.result("grid-loop") is not None:
+        where = f"this `{ev.provenance['profile']}` study"
+        parts.append(duplicates(ev.trials, ev.curves, where))
+    if not parts:
+        return (
+            "*The seed notebook's study has not been exported beside this one. "
+            f"`{NOTEBOOK_COMMAND}` runs its grid loop and exports it there; `course report` "
+            "then counts here how many of its configurations trained identical fits.*\n"
+        )
+    return "\n".join(parts)
+
+
 def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
     """Every table include, by name, each made only when called (an unchanged one is not)."""
     made: dict[str, Callable[[], str]] = {
@@ -327,7 +539,11 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
         "scoreboard": lambda: scoreboard(ev),
         "space": lambda: space(ev),
         "callbacks": lambda: callbacks(ev),
-        "conclusions": lambda: conclusions(verdicts(ev)),
+        "conclusions": lambda: conclusions(ev, verdicts(ev)),
+        "baseline": lambda: baseline(ev),
+        "distinct-values": lambda: distinct_values(ev),
+        "budgets": lambda: budgets(ev),
+        "seed-space": lambda: seed_space(ev),
         "cv-fractions": lambda: cv_fractions(ev),
         "benchmark": lambda: benchmark(ev.benchmark),
         "paired": lambda: paired(ev),

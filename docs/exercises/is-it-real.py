@@ -36,7 +36,8 @@ if generated is not None and (generated / "data" / "predictions.csv").is_file():
     provenance = json.loads((generated / "provenance.json").read_text(encoding="utf-8"))
     print(f"Evidence from the `{provenance['profile']}` profile, seeds {provenance['seeds']}.")
     predictions = pd.read_csv(generated / "data" / "predictions.csv")
-    # the searches only: not the CV study, nor the seed protocol (it selected on the test rows)
+    # the searches and the untuned baseline: not the CV study, nor the seed protocol (it
+    # selected on the test rows)
     searches = ~predictions["method"].str.contains("cv-study|seed-protocol")
     predictions = predictions[searches]
 if predictions.empty:
@@ -72,9 +73,9 @@ def mcnemar_p(a_only: int, b_only: int) -> float:
 # %% [markdown]
 # ### Check A
 #
-# A hand-made case first, then the two searches of the latest study whose test accuracies lie
-# furthest apart: your p-value must match the course's own (`course/stats.py`), which the
-# Conclusions page prints in its table of pairs.
+# A hand-made case first, then the two runs of the latest study (searches, or the baseline)
+# whose test accuracies lie furthest apart: your p-value must match the course's own
+# (`course/stats.py`), which the Conclusions page prints in its table of pairs.
 
 # %%
 assert mcnemar_p(0, 0) == 1.0
