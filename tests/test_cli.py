@@ -51,10 +51,10 @@ def test_export_and_report_import_no_framework(
     assert "HEAVY: []" in output and "error" not in output, output
 
 
-def test_methods_lists_grid_loop(workdir: Path) -> None:
+def test_methods_lists_the_baseline_then_the_grid_loop(workdir: Path) -> None:
     proc = run_course("methods", cwd=workdir)
     assert proc.returncode == 0
-    assert proc.stdout.split()[0] == "grid-loop"
+    assert [line.split()[0] for line in proc.stdout.splitlines()[:2]] == ["baseline", "grid-loop"]
 
 
 @pytest.mark.parametrize(

@@ -70,9 +70,10 @@ def tuning_bought(ev: Evidence) -> str:
             f"`{top['method']}` differs from it by {_points(top['difference'])} points, with {ci}"
         )
     else:
+        below = int((frame["difference"] < 0).sum())
         spread = (f"the {n} searches differ from it by {_points(frame['difference'].min())} to "
-                  f"{_points(top['difference'])} points; the largest difference, "
-                  f"`{top['method']}`'s, has {ci}")  # fmt: skip
+                  f"{_points(top['difference'])} points ({below} of them scored below it); the "
+                  f"most favourable difference, `{top['method']}`'s, has {ci}")  # fmt: skip
     text = (f"What tuning bought: the untuned baseline scored {interval(base)} on the test set; "
             f"on the same {rows} test rows, {spread}. ")  # fmt: skip
     family = (f"at Holm-adjusted p < {analysis.ALPHA} (McNemar's exact test, {n} "

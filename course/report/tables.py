@@ -18,6 +18,12 @@ def config(row: pd.Series) -> str:
     return ", ".join(f"{name} {value(row[name])}" for name in NAMES)
 
 
+def _and(values: list) -> str:
+    """`30 and 60`, `10, 20 and 40`: a list as a sentence writes it."""
+    words = [str(v) for v in values]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
 def _count(row: pd.Series, column: str) -> str:
     """A count from results.csv, or a dash where an older export has none."""
     return "—" if column not in row or pd.isna(row[column]) else str(int(row[column]))
@@ -47,7 +53,7 @@ def scoreboard(ev: Evidence) -> str:
     ]  # fmt: skip
     base = ev.baseline
     if base is not None:
-        rows.append((f"`{base['method']}` (untuned baseline, not a search)",
+        rows.append((f"`{base['method']}` (untuned, not a search)",
                      f"{base['selection_score']:.3f}", "—", interval(base),
                      f"{base['wall_seconds']:.0f}", base["n_trials"], base["n_fits"],
                      base["epochs_run"]))  # fmt: skip
@@ -153,10 +159,9 @@ def callbacks(ev: Evidence) -> str:
     )
 
 
-def conclusions(ev: Evidence, verdicts: list[Verdict]) -> str:
+def conclusions(verdicts: list[Verdict]) -> str:
     rows = [(i, v.claim, f"**{v.verdict}**", v.evidence) for i, v in enumerate(verdicts, 1)]
-    return (table(["#", "the seed notebook concluded", "verdict from this run", "evidence"], rows)
-            + f"\n{tuning_bought(ev)}\n")  # fmt: skip
+    return table(["#", "the seed notebook concluded", "verdict from this run", "evidence"], rows)
 
 
 def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
@@ -430,11 +435,12 @@ def distinct_values(ev: Evidence) -> str:
     rows = [("*the space*", "—", *(offered(ev.space[n]) for n in names))]
     rows += [(f"`{r['method']}`", r["configurations"], *(r[n] for n in names))
              for _, r in frame.iterrows()]  # fmt: skip
-    return table(["search", "configurations", *(f"`{n}`" for n in names)], rows) + (
-        "\nCounted over each search's configurations (one per trial: the folds and the refit "
-        "of a CV search count once). A grid method can use only the grid's values; random and "
-        "quasi-random searches draw from the whole range, so for the same number of trials "
-        "they can use more distinct values of it.\n"
+    return table(["search", "trials", *(f"`{n}`" for n in names)], rows) + (
+        "\nCounted over each search's trials (the folds and the refit of a CV search count "
+        "once; a Hyperband trial promoted to a later round repeats its configuration). A grid "
+        "method can use only the grid's values; random and quasi-random searches draw from the "
+        "whole range, so for the same number of trials they can use more distinct values of "
+        "it.\n"
     )
 
 
@@ -487,7 +493,7 @@ def duplicates(
         None else "identical recorded scores"  # fmt: skip
     text = (
         f"In {where}, `{method}` tried {configs} configurations with epoch budgets of "
-        f"{', '.join(map(str, sorted(fits[EPOCHS].unique())))}. Of its {len(pairs)} pairs of "
+        f"{_and(sorted(fits[EPOCHS].unique()))}. Of its {len(pairs)} pairs of "
         f"configurations that differ only in the budget, **{int(pairs['identical'].sum())}** "
         f"trained {what}: **{len(same)}** of the {configs} configurations repeat the fits of "
         f"one with a smaller budget, so the grid held {configs - len(same)} distinct fits, and "
@@ -539,7 +545,7 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
         "scoreboard": lambda: scoreboard(ev),
         "space": lambda: space(ev),
         "callbacks": lambda: callbacks(ev),
-        "conclusions": lambda: conclusions(ev, verdicts(ev)),
+        "conclusions": lambda: conclusions(verdicts(ev)),
         "baseline": lambda: baseline(ev),
         "distinct-values": lambda: distinct_values(ev),
         "budgets": lambda: budgets(ev),
