@@ -209,7 +209,7 @@ def test_baseline_is_on_the_scoreboard_and_every_search_is_paired_against_it(
     results = {r["method"]: r for r in _data(quick_study, "results")}
     (base,) = [r for r in results.values() if r["kind"] == "baseline"]
     scoreboard = _generated(quick_study, "scoreboard.md")
-    assert "untuned, not a search" in _row(scoreboard, f"`{base['method']}` (untuned, not")[0]
+    assert _row(scoreboard, f"`{base['method']}` (untuned, not a search)")[2] == "—"  # no ties
     for label, r in results.items():
         if r["kind"] == "search":  # its `tied` count as exported
             assert _row(scoreboard, f"`{label}`")[2] == r["tied"]
@@ -244,8 +244,12 @@ def test_baseline_is_on_the_scoreboard_and_every_search_is_paired_against_it(
             cells[5]
             == f"{mcnemar(y.to_numpy(), pa.to_numpy(), pb['predicted'].to_numpy()).p_value:.3f}"
         )
-    for include in ("baseline.md", "summary.md", "conclusions.md"):
+    for include in ("baseline.md", "summary.md"):  # the home page, the baseline and conclusions
         assert "What tuning bought: the untuned baseline scored" in _generated(quick_study, include)
+    # the conclusions page embeds baseline.md beside its table: the sentence once, not twice
+    assert "What tuning bought" not in _generated(quick_study, "conclusions.md")
+    page = Path(__file__).parents[1] / "docs" / "conclusions.md"
+    assert '--8<-- "docs/generated/baseline.md"' in page.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

@@ -137,7 +137,7 @@ def space(ev: Evidence) -> str:
     else:
         budget = f"Every fit has a budget of {_domain(values[EPOCHS])} epochs"
     return (
-        table(["hyperparameter", "domain", "grid values", ""], rows)
+        table(["hyperparameter", "domain", "grid values", "role"], rows)
         + f"\n{size}. {budget}; EarlyStopping monitors `{training['monitor']}` with patience "
         f"{training['patience']}, and every method selects by `{ev.selection}`.\n"
     )
