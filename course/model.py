@@ -116,7 +116,7 @@ class ModelPool:
     """
 
     def __init__(self) -> None:
-        self._models: dict[tuple[tuple[str, Any], ...], keras.Model] = {}
+        self._models: dict[tuple[Any, ...], keras.Model] = {}  # by architecture (`model`)
 
     def model(self, n_samples: int, params: Params) -> keras.Model:
         """A model ready to fit on `n_samples` rows; call it right after `seed_everything`."""

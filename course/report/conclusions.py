@@ -49,14 +49,15 @@ def _points(x: float) -> str:
     return f"{100 * x:+.1f}"
 
 
-def tuning_bought(ev: Evidence) -> str:
+def tuning_bought(ev: Evidence, frame: pd.DataFrame | None = None) -> str:
     """What tuning bought, in words: every clean search against the untuned baseline on the
-    same test rows (paired bootstrap interval, McNemar's exact test, Holm over the searches)."""
+    same test rows (paired bootstrap interval, McNemar's exact test, Holm over the searches);
+    `frame`: `analysis.versus_baseline(ev)`, where the caller has it already."""
     base = ev.baseline
     if base is None:
         return ("This study did not run the untuned baseline (`course run baseline`), so it "
                 "cannot say what tuning bought.")  # fmt: skip
-    frame = analysis.versus_baseline(ev)
+    frame = analysis.versus_baseline(ev) if frame is None else frame
     if frame.empty:
         return "No clean-protocol search has finished to compare with the untuned baseline."
     n, rows = len(frame), analysis.test_rows(ev)

@@ -379,13 +379,9 @@ def repeats(ev: Evidence) -> str:
 
 def baseline(ev: Evidence) -> str:
     """Every clean search against the untuned baseline, on the same test rows."""
-    base = ev.baseline
-    if base is None:
-        return ("*This study did not run the untuned baseline: `course run baseline` runs it, "
-                "and this table then pairs every search against it.*\n")  # fmt: skip
-    frame = analysis.versus_baseline(ev)
-    if frame.empty:
-        return "*No clean-protocol search has finished to pair with the baseline.*\n"
+    base, frame = ev.baseline, analysis.versus_baseline(ev)
+    if base is None or frame.empty:  # nothing to pair: the sentence says which is missing
+        return f"*{tuning_bought(ev, frame)}*\n"
     rows = [
         (f"`{r['method']}`", interval(ev.result(r["method"])),
          f"{100 * r['difference']:+.1f} [{100 * r['ci_low']:+.1f}, {100 * r['ci_high']:+.1f}]",
@@ -414,7 +410,7 @@ def baseline(ev: Evidence) -> str:
         "keeps both models' verdicts on a row together). McNemar's exact test counts only the "
         "rows exactly one of the two gets right; Holm's adjustment is over these "
         f"{n} comparison{'s' if n > 1 else ''} (a family of its own, apart from the table of all "
-        f"pairs of searches).{left_out}\n\n" + body + f"\n{tuning_bought(ev)}\n"
+        f"pairs of searches).{left_out}\n\n" + body + f"\n{tuning_bought(ev, frame)}\n"
     )
 
 
@@ -426,11 +422,10 @@ def distinct_values(ev: Evidence) -> str:
     frame = analysis.distinct_values(ev)
 
     def offered(domain: object) -> str:
+        n = len(_grid(domain) or [])
         if isinstance(domain, dict):
-            grid = domain["grid"]
-            n = 0 if grid is None else len(grid)
             return "a range" + (f" ({n} grid value{'s' if n > 1 else ''})" if n else "")
-        return str(len(domain))  # type: ignore[arg-type]
+        return str(n)
 
     rows = [("*the space*", "—", *(offered(ev.space[n]) for n in names))]
     rows += [(f"`{r['method']}`", r["configurations"], *(r[n] for n in names))
