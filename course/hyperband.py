@@ -64,3 +64,26 @@ def schedule_table(max_epochs: int, factor: int, iterations: int = 1) -> str:
         f"(max_epochs={max_epochs}, factor={factor}, iterations={iterations})"
     )
     return "\n".join(lines)
+
+
+HALVING_COLUMNS = ("round", "candidates", "epochs")
+
+
+def halving(candidates: int, min_epochs: int, max_epochs: int, factor: int) -> list[dict[str, int]]:
+    """scikit-learn's successive halving schedule with epochs as the resource: candidates and
+    epochs per round.
+
+    The same arithmetic as `BaseSuccessiveHalving._run_search` (without aggressive elimination):
+    as many rounds as both budgets allow -- until fewer than `factor` candidates would remain,
+    and until `factor` times the epochs would pass `max_epochs`.
+    """
+    # --8<-- [start:halving]
+    required = 1 + math.floor(math.log(candidates, factor))  # ends with < factor candidates
+    possible = 1 + math.floor(math.log(max_epochs // min_epochs, factor))  # ends <= max_epochs
+    rows = []
+    for round_ in range(min(required, possible)):
+        rows.append({"round": round_, "candidates": candidates,
+                     "epochs": min(min_epochs * factor**round_, max_epochs)})  # fmt: skip
+        candidates = math.ceil(candidates / factor)  # the best 1/factor go on
+    # --8<-- [end:halving]
+    return rows

@@ -363,9 +363,11 @@ class Space:
         """scikit-learn's `param_grid`: the grid values, by scikit-learn's parameter names."""
         return {sklearn_name(name, step): list(v) for name, v in self.grid_values().items()}
 
-    def distributions(self, step: str = "") -> dict[str, Any]:
-        """scikit-learn's `param_distributions`: lists, and scipy distributions for ranges."""
-        return {sklearn_name(name, step): d.sklearn() for name, d in self.domains.items()}
+    def distributions(self, step: str = "", skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        """scikit-learn's `param_distributions`: lists, and scipy distributions for ranges;
+        `skip` leaves some out (successive halving allots epochs as its resource)."""
+        return {sklearn_name(name, step): d.sklearn() for name, d in self.domains.items()
+                if name not in skip}  # fmt: skip
 
     def declare(self, hp: Any, skip: tuple[str, ...] = ()) -> Params:
         """Register the hyperparameters on a `keras_tuner.HyperParameters`; return the draw.
@@ -398,9 +400,10 @@ def sklearn_name(name: str, step: str = "") -> str:
     return f"{step}__{inner}" if step else inner
 
 
-def from_sklearn(params: Params, step: str = "") -> Params:
-    """Back from scikit-learn's parameter names to the space's (numpy numbers made plain)."""
-    return {name: _plain(params[sklearn_name(name, step)]) for name in NAMES}
+def from_sklearn(params: Params, step: str = "", skip: tuple[str, ...] = ()) -> Params:
+    """Back from scikit-learn's parameter names to the space's (numpy numbers made plain);
+    `skip`: names the parameters do not hold."""
+    return {name: _plain(params[sklearn_name(name, step)]) for name in NAMES if name not in skip}
 
 
 def _plain(value: Any) -> Any:

@@ -92,16 +92,16 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def ledger_fits(folder: Path) -> dict[tuple[str, int, int], float]:
-    """(run id, trial, fold) -> the time the fit was committed."""
+def ledger_fits(folder: Path) -> dict[tuple[str, int, int, int], float]:
+    """(run id, trial, fold, rung) -> the time the fit was committed."""
     db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
     try:
-        rows = db.execute("SELECT run_id, trial, fold, finished_at FROM fits").fetchall()
+        rows = db.execute("SELECT run_id, trial, fold, rung, finished_at FROM fits").fetchall()
     except sqlite3.OperationalError:  # the file exists, its schema not yet
         rows = []
     finally:
         db.close()
-    return {(run_id, trial, fold): finished for run_id, trial, fold, finished in rows}
+    return {tuple(row[:4]): row[4] for row in rows}
 
 
 def kill_and_resume(folder: Path, *args: str, after_fits: int = 2) -> dict:

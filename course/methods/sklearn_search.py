@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,12 +28,12 @@ from course.fitting import keep_final
 from course.model import build_model
 from course.records import FitKey
 from course.selection import ACCURACY, LOSS, Pick, pick
-from course.space import BATCH_SIZE, Params, from_sklearn
+from course.space import BATCH_SIZE, EPOCHS, Params, from_sklearn
 from course.speed import VALIDATION_BATCH_SIZE
 from course.study import Context, Outcome
 
 if TYPE_CHECKING:
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+    from sklearn.model_selection._search import BaseSearchCV
 
 STEP = "clf"  # the classifier's step name in the pipeline: parameters are `clf__...`
 REFIT = -1  # the fold number of the final refit on the whole development set
@@ -49,15 +50,8 @@ class Selector:
     def __init__(self, selection: str) -> None:
         self.selection = selection
 
-    def pick(self, results: dict[str, Any]) -> Pick:
-        rows = [{"trial": t, ACCURACY: float(accuracy), LOSS: -float(negated)}
-                for t, (accuracy, negated) in enumerate(zip(results[f"mean_test_{ACCURACY}"],
-                                                            results[f"mean_test_{LOSS}"],
-                                                            strict=True))]  # fmt: skip
-        return pick(rows, self.selection)
-
     def __call__(self, results: dict[str, Any]) -> int:
-        return self.pick(results).trial
+        return pick(Scores(results, self.selection).candidates(), self.selection).trial
 
 
 # --8<-- [end:selector]
@@ -69,16 +63,21 @@ def _fingerprint(y: np.ndarray) -> str:
 
 
 class FitLocator:
-    """Tells each fit which trial and fold it is, and carries the run's fitter.
+    """Tells each fit which trial, fold and rung it is, and carries the run's fitter.
 
     scikit-learn clones the classifier (deep-copying its parameters) for every fit; all clones
     must share this one locator, so copying returns the locator itself. With `n_jobs > 1`
-    it is pickled into worker processes (see `Recorder`).
+    it is pickled into worker processes (see `Recorder`). `rounds`: successive halving's
+    schedule (`course.hyperband.halving`), which trains a candidate once per round it reaches:
+    a fit's rung is its round, and candidates are given without epochs (the resource).
     """
 
-    def __init__(self, ctx: Context, candidates: list[Params], folds: list[np.ndarray]) -> None:
-        self.fitter = ctx.fitter(len(candidates) * len(folds) + 1)
+    def __init__(self, ctx: Context, candidates: list[Params], folds: list[np.ndarray],
+                 rounds: list[dict[str, int]] | None = None) -> None:  # fmt: skip
+        scored = sum(r["candidates"] for r in rounds) if rounds else len(candidates)
+        self.fitter = ctx.fitter(scored * len(folds) + 1)
         self.run_dir, self.candidates = ctx.run_dir, candidates
+        self.budgets = [r["epochs"] for r in rounds] if rounds else None
         y_dev = ctx.split.y_dev
         self.fold_of = {_fingerprint(y_dev[train]): k for k, train in enumerate(folds)}
         self.fold_of[_fingerprint(y_dev)] = REFIT
@@ -86,8 +85,15 @@ class FitLocator:
     def __deepcopy__(self, memo: dict[int, Any]) -> FitLocator:
         return self
 
+    def trial_and_rung(self, params: Params) -> tuple[int, int]:
+        if self.budgets is None:
+            return self.candidates.index(params), 0
+        candidate = {k: v for k, v in params.items() if k != EPOCHS}
+        return self.candidates.index(candidate), self.budgets.index(params[EPOCHS])
+
     def locate(self, params: Params, y: np.ndarray) -> FitKey:
-        return FitKey(self.candidates.index(params), self.fold_of[_fingerprint(y)])
+        trial, rung = self.trial_and_rung(params)
+        return FitKey(trial, self.fold_of[_fingerprint(y)], rung)
 
 
 class LedgerClassifier(KerasClassifier):
@@ -143,14 +149,14 @@ def _end_joblib_workers() -> None:
     get_reusable_executor().shutdown(wait=True)
 
 
-def run_search(
-    ctx: Context, search: GridSearchCV | RandomizedSearchCV, candidates: list[Params]
-) -> Outcome:
+def run_search(ctx: Context, search: BaseSearchCV, candidates: list[Params],
+               rounds: list[dict[str, int]] | None = None) -> Outcome:  # fmt: skip
     """Fit `search` on the development set, add CV scores to the ledger, return the refit
-    model. `candidates`: the configurations the search fits, in its order (trial numbers)."""
+    model. `candidates`: the configurations the search fits, in its order (trial numbers);
+    `rounds`: a successive-halving search's schedule (`FitLocator`)."""
     split = ctx.split
     folds = [train for train, _ in search.cv.split(split.x_dev, split.y_dev)]
-    locator = FitLocator(ctx, candidates, folds)
+    locator = FitLocator(ctx, candidates, folds, rounds)
     search.estimator.set_params(**{f"{STEP}__locator": locator})
     search.set_params(error_score="raise", n_jobs=ctx.workers)  # n_jobs: `--workers` processes
     from joblib import parallel_config
@@ -165,22 +171,63 @@ def run_search(
         search.fit(split.x_dev, split.y_dev)
 
     results = search.cv_results_
-    for trial in range(len(candidates)):
-        cv_score = float(results[f"mean_test_{ACCURACY}"][trial])
+    scores = Scores(results, ctx.profile.selection)
+    for row, params in enumerate(results["params"]):  # a row: one candidate (in one round)
+        trial, rung = locator.trial_and_rung(from_sklearn(params, STEP))
         for fold in range(len(folds)):
-            fold_score = float(results[f"split{fold}_test_{ACCURACY}"][trial])
-            fold_loss = -float(results[f"split{fold}_test_{LOSS}"][trial])
-            ctx.ledger.add_extra(ctx.run_id, FitKey(trial, fold),
-                                 {"cv_fold_score": fold_score, "cv_fold_loss": fold_loss,
-                                  "cv_score": cv_score})  # fmt: skip
-    chosen = search.refit.pick(results)
-    assert chosen.trial == search.best_index_
-    ctx.ledger.add_extra(ctx.run_id, FitKey(chosen.trial, REFIT),
-                         {"cv_score": chosen.row[ACCURACY]})  # fmt: skip
+            ctx.ledger.add_extra(ctx.run_id, FitKey(trial, fold, rung),
+                                 scores.fold(row, fold))  # fmt: skip
+    chosen = scores.pick(search)
+    best_params = from_sklearn(search.best_params_, STEP)
+    trial, rung = locator.trial_and_rung(best_params)
+    ctx.ledger.add_extra(ctx.run_id, FitKey(trial, REFIT, rung), scores.mean(chosen))
 
     best = search.best_estimator_  # refit on the whole development set (refit=True)
-    params = from_sklearn(search.best_params_, STEP)
     # as the pipeline predicts: its scaler, then the model in batches of the chosen size
-    path, y_pred = keep_final(best.named_steps[STEP].model_, ctx.run_dir,
-                              best[:-1].transform(split.x_test), params[BATCH_SIZE])  # fmt: skip
-    return Outcome(params, chosen.row[ctx.profile.selection], path, y_pred, chosen.tied)
+    x_test = best[:-1].transform(split.x_test)
+    path, y_pred = keep_final(best.named_steps[STEP].model_, ctx.run_dir, x_test,
+                              best_params[BATCH_SIZE])  # fmt: skip
+    return Outcome(best_params, chosen.row[ctx.profile.selection], path, y_pred, chosen.tied)
+
+
+class Scores:
+    """The held-out fold scores of `cv_results_`, as the ledger names them: both scores of
+    a search scored by `SCORING`, or the one a successive-halving search is scored by (it
+    takes a single metric: `SCORING[selection]`)."""
+
+    def __init__(self, results: dict[str, Any], selection: str) -> None:
+        self.results, self.selection = results, selection
+        self.names = ({ACCURACY: ACCURACY, LOSS: LOSS} if f"mean_test_{ACCURACY}" in results
+                      else {selection: "score"})  # fmt: skip
+
+    def _value(self, name: str, key: str, row: int) -> float:
+        value = float(self.results[f"{key}_test_{self.names[name]}"][row])
+        return -value if name == LOSS else value  # scikit-learn's loss is negated
+
+    def fold(self, row: int, fold: int) -> dict[str, float]:
+        columns = {ACCURACY: "cv_fold_score", LOSS: "cv_fold_loss"}
+        found = {columns[n]: self._value(n, f"split{fold}", row) for n in self.names}
+        if ACCURACY in self.names:
+            found["cv_score"] = self._value(ACCURACY, "mean", row)
+        return found
+
+    def mean(self, chosen: Pick) -> dict[str, float]:
+        return {"cv_score": chosen.row[ACCURACY]} if ACCURACY in self.names else {}
+
+    def candidates(self) -> list[dict[str, Any]]:
+        """The rows a search chooses from (a halving search: its last round only), each with
+        its row number as `trial` and its mean scores (NaN where not scored)."""
+        rows = [{"trial": row, ACCURACY: math.nan, LOSS: math.nan,
+                 **{n: self._value(n, "mean", row) for n in self.names}}
+                for row in range(len(self.results["params"]))]  # fmt: skip
+        if "iter" in self.results:
+            last = max(self.results["iter"])
+            rows = [r for r in rows if self.results["iter"][r["trial"]] == last]
+        return rows
+
+    def pick(self, search: BaseSearchCV) -> Pick:
+        """The course's selection rule (`course.selection`), checked against the search's own
+        choice: `Selector` made it, or (a halving search) it breaks ties as the library does."""
+        chosen = pick(self.candidates(), self.selection)
+        assert chosen.trial == search.best_index_, (chosen.trial, search.best_index_)
+        return chosen

@@ -1,4 +1,4 @@
-"""What the two KerasTuner methods share: a HyperModel made from the one space, and tuners that
+"""What the KerasTuner methods share: a HyperModel made from the one space, and tuners that
 record every trial in the ledger.
 
 The HyperModel tunes `batch_size` and `epochs` in `HyperModel.fit`, so the tuner stores the
@@ -122,6 +122,10 @@ class LedgerRandomSearch(LedgerTunerMixin, keras_tuner.RandomSearch):
 
 
 class LedgerHyperband(LedgerTunerMixin, keras_tuner.Hyperband):
+    pass
+
+
+class LedgerBayesianOptimization(LedgerTunerMixin, keras_tuner.BayesianOptimization):
     pass
 
 
