@@ -414,3 +414,27 @@ def test_a_continuous_space_feeds_any_hyperband_schedule() -> None:
 
     quick = load_profile("quick")  # a float range: configurations never run out
     method("kt-hyperband").check(quick, {"max_epochs": 81, "factor": 3, "hyperband_iterations": 2})
+
+
+@pytest.mark.parametrize(
+    ("line", "changed", "message"),
+    [
+        ('pruner = "successive-halving"', 'pruner = "asha"',
+         "methods.optuna-tpe.pruner: 'asha'; expected one of"),
+        ("max_epochs = 18", "max_epochs = 5",
+         "methods.halving-random-search-cv.max_epochs: 5 leaves no second round"),
+        ("initial_points = 6", "initial_points = 17",
+         "methods.kt-bayesian.initial_points: 17 is more than max_trials (16)"),
+    ],
+)  # fmt: skip
+def test_new_methods_refuse_settings_they_cannot_run(
+    line: str, changed: str, message: str, workdir: Path
+) -> None:
+    """A pruner Optuna lacks, a halving schedule of one round, a Gaussian process that would
+    never propose: one line, exit 2, before anything trains."""
+    text = (resources.files("course") / "profiles" / "standard.toml").read_text()
+    assert text.count(line) == 1
+    bad = workdir / "bad.toml"
+    bad.write_text(text.replace(line, changed))
+    assert message in error_line(run_course("run-all", "--config", str(bad), cwd=workdir))
+    assert not (workdir / "runs").exists()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import statistics
 from pathlib import Path
 
 import pytest
 
-from course.hyperband import plan
+from course.hyperband import halving, plan
 from course.plan import expand, full_plan
 from course.registry import load_profile
 from course.searchers import drain
@@ -21,7 +23,7 @@ PROFILE = load_profile("quick")
 SETTINGS = PROFILE.methods
 EXPECTED_METHODS = {
     "baseline", "grid-loop", "grid-loop[seed-protocol]", "grid-search-cv", "kt-random-search",
-    "quasi-random", "kt-hyperband",
+    "quasi-random", "kt-hyperband", "kt-bayesian", "halving-random-search-cv", "optuna-tpe",
     *(f"randomized-search-cv[cv{v['cv']}-n{v['n_iter']}]"
       for v in SETTINGS["randomized-search-cv"]["variants"]),
     "cv-study[holdout]", *(f"cv-study[cv{k}]" for k in SETTINGS["cv-study"]["folds"]),
@@ -37,16 +39,20 @@ def _expected_sizes() -> dict[str, tuple[int, int]]:
             sizes[unit.label] = (size, size)
         elif unit.slug == "baseline":
             sizes[unit.label] = (1, 1)
+        elif unit.slug == "halving-random-search-cv":
+            rounds = halving(s["candidates"], s["min_epochs"], s["max_epochs"], s["factor"])
+            sizes[unit.label] = (s["candidates"],
+                                 sum(r["candidates"] for r in rounds) * s["cv"] + 1)  # fmt: skip
         elif unit.slug.endswith("search-cv"):
             n = s.get("n_iter", size)
             sizes[unit.label] = (n, n * s["cv"] + 1)  # every fold, plus the refit
         elif unit.slug == "cv-study":
             n = s["configurations"] or size
             sizes[unit.label] = (n, n * s["folds"])  # every fold, no refit
-        elif unit.slug == "kt-random-search":
+        elif unit.slug in ("kt-random-search", "kt-bayesian"):
             sizes[unit.label] = (s["max_trials"],) * 2  # a continuous space: every trial new
-        elif unit.slug == "quasi-random":
-            sizes[unit.label] = (s["trials"],) * 2
+        elif unit.slug in ("quasi-random", "optuna-tpe"):
+            sizes[unit.label] = (s["trials"],) * 2  # a pruned trial is a fit too
         else:
             n = sum(r["trials"] for r in plan(s["max_epochs"], s["factor"],
                                                s["hyperband_iterations"]))  # fmt: skip
@@ -174,6 +180,11 @@ def _reloaded_tuner(folder: Path, run_id: str, slug: str):
             MLPHyperModel(PROFILE.space, PROFILE.seed),
             max_trials=SETTINGS[slug]["max_trials"], **common,
         )  # fmt: skip
+    if slug == "kt-bayesian":
+        return keras_tuner.BayesianOptimization(
+            MLPHyperModel(PROFILE.space, PROFILE.seed), max_trials=SETTINGS[slug]["max_trials"],
+            num_initial_points=SETTINGS[slug]["initial_points"], **common,
+        )  # fmt: skip
     hb = SETTINGS[slug]
     return keras_tuner.Hyperband(
         MLPHyperModel(PROFILE.space, PROFILE.seed, tune_epochs=False),
@@ -182,7 +193,7 @@ def _reloaded_tuner(folder: Path, run_id: str, slug: str):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("slug", ["kt-random-search", "kt-hyperband"])
+@pytest.mark.parametrize("slug", ["kt-random-search", "kt-bayesian", "kt-hyperband"])
 def test_keras_tuner_rows_carry_the_batch_size_and_epochs_the_tuner_reports(
     quick_study: Path, slug: str
 ) -> None:
@@ -243,8 +254,10 @@ def test_two_workers_train_the_same_fits(slug: str, workdir: Path, quick_study: 
 
 
 @pytest.mark.parametrize(
-    ("slug", "workers"), [("grid-search-cv", "1"), ("kt-hyperband", "1"), ("kt-hyperband", "2")]
-)
+    ("slug", "workers"),
+    [("grid-search-cv", "1"), ("kt-hyperband", "1"), ("kt-hyperband", "2"),
+     ("halving-random-search-cv", "1"), ("kt-bayesian", "1"), ("optuna-tpe", "1")],
+)  # fmt: skip
 def test_interrupted_method_resumes_without_repeating_a_fit(
     slug: str, workers: str, workdir: Path, quick_study: Path
 ) -> None:
@@ -254,8 +267,12 @@ def test_interrupted_method_resumes_without_repeating_a_fit(
     before, after = fits["before"], fits["after"]
     assert 3 <= len(before) < len(after), "the kill must land mid-run"
     assert all(after[key] == stamp for key, stamp in before.items())  # none repeated or lost
+    resumed, trials = _rows(workdir, slug)
+    assert (int(resumed["n_trials"]), int(resumed["n_fits"])) == EXPECTED_SIZES[slug]
+    if slug == "optuna-tpe":  # TPE's random state is not saved: later proposals may differ
+        assert len(_optuna_trials(workdir, resumed["run_id"])) == len(trials)
+        return
     # and the resumed run found what the uninterrupted quick study found
-    resumed, _ = _rows(workdir, slug)
     uninterrupted, _ = _rows(quick_study, slug)
     for column in ("selection_score", "test_accuracy", *NAMES):
         assert resumed[column] == uninterrupted[column], column
@@ -269,12 +286,72 @@ def test_each_method_searcher_asks_for_the_configurations_its_run_trained(
     from course.registry import method
     from course.searchers import drain
 
-    for unit in expand(full_plan(["grid-loop", "grid-search-cv", "randomized-search-cv"]),
-                       PROFILE):  # fmt: skip
+    slugs = ["grid-loop", "grid-search-cv", "randomized-search-cv", "halving-random-search-cv"]
+    for unit in expand(full_plan(slugs), PROFILE):
         if unit.protocol != "clean":
             continue
         _, trials = _rows(quick_study, unit.label)
-        trained = {int(t["trial"]): {n: t[n] for n in NAMES} for t in trials if t["fold"] == "0"}
+        first = [t for t in trials if t["fold"] == "0" and t["rung"] == "0"]
         searcher = method(unit.slug).searcher(PROFILE, unit.settings)
         asked = {c.trial: {n: str(v) for n, v in c.params.items()} for c in drain(searcher)}
+        trained = {int(t["trial"]): {n: t[n] for n in next(iter(asked.values()))} for t in first}
         assert asked == trained, unit.label
+
+
+def test_halving_runs_its_rounds_and_picks_from_the_last(quick_study: Path) -> None:
+    """HalvingRandomSearchCV on the plan `course.hyperband.halving` makes: each round's
+    candidates on every fold at the round's epochs, the best 1/factor going on, the refit the
+    best of the last round."""
+    s = SETTINGS["halving-random-search-cv"]
+    result, trials = _rows(quick_study, "halving-random-search-cv")
+    rounds = halving(s["candidates"], s["min_epochs"], s["max_epochs"], s["factor"])
+    assert len(rounds) >= 2
+    folds = [t for t in trials if t["fold"] != "-1"]
+    scores: list[dict[str, float]] = []  # per round: each candidate's mean CV score
+    for row in rounds:
+        ran = [t for t in folds if t["rung"] == str(row["round"])]
+        scores.append({t["trial"]: float(t["cv_score"]) for t in ran})
+        assert len(scores[-1]) == row["candidates"] and len(ran) == row["candidates"] * s["cv"]
+        assert {t["epochs"] for t in ran} == {str(row["epochs"])}
+        assert all(int(t["epochs_run"]) <= row["epochs"] for t in ran)
+    for here, after in itertools.pairwise(scores):  # the best 1/factor go on
+        assert set(after) <= set(here) and len(after) == math.ceil(len(here) / s["factor"])
+        dropped = [v for trial, v in here.items() if trial not in after]
+        assert min(here[trial] for trial in after) >= max(dropped, default=-math.inf)
+    (refit,) = [t for t in trials if t["fold"] == "-1"]
+    assert scores[-1][refit["trial"]] == max(scores[-1].values())  # from the last round
+    assert refit["rung"] == str(rounds[-1]["round"]) and refit["epochs"] == result["epochs"]
+    assert float(result["selection_score"]) == pytest.approx(max(scores[-1].values()), abs=1e-5)
+
+
+def _optuna_trials(folder: Path, run_id: str) -> list:
+    """The finished trials of a run's study, as Optuna itself reloads them."""
+    import optuna
+
+    from course.methods.optuna_tpe import JOURNAL
+
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(folder / "runs" / run_id / JOURNAL)))  # fmt: skip
+    study = optuna.load_study(study_name=run_id, storage=storage)
+    state = optuna.trial.TrialState
+    return study.get_trials(states=(state.COMPLETE, state.PRUNED))
+
+
+def test_optuna_records_every_trial_pruned_ones_where_they_stopped(quick_study: Path) -> None:
+    import optuna
+
+    result, trials = _rows(quick_study, "optuna-tpe")
+    study = {t.number: t for t in _optuna_trials(quick_study, result["run_id"])}
+    assert sorted(study) == sorted(int(t["trial"]) for t in trials)
+    pruned = [t for t in trials if t["status"] == "pruned"]
+    assert pruned, "the quick study's pruner stopped no trial: the test shows nothing"
+    for fit in trials:
+        trial = study[int(fit["trial"])]
+        assert (fit["status"] == "pruned") == (trial.state == optuna.trial.TrialState.PRUNED)
+        # one report per epoch: the last step is the epoch a pruned trial stopped at
+        assert max(trial.intermediate_values) == int(fit["epochs_run"])
+        for name, value in trial.params.items():
+            assert str(value) == fit[name], name
+    finished = [t for t in _scores(trials) if t["status"] != "pruned"]
+    best = pick(finished, PROFILE.selection)  # a pruned trial is never the final model
+    assert all(result[n] == str(best.row[n]) for n in NAMES)

@@ -1,6 +1,7 @@
 """The statistics behind the site's claims: paired tests (between searches, and of each search
 against the untuned baseline), repeats across seeds, any-time curves, the optimism gap, the CV
-study, Hyperband's plan beside its run, what each method sampled and cost, and the fits a space
+study, Hyperband's and successive halving's plans beside their runs, what a pruner stopped,
+what Bayesian optimisation proposed, what each method sampled and cost, and the fits a space
 duplicated. Pure: evidence in, frames out.
 """
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from course.errors import CourseError
+from course.records import PRUNED
 from course.report.evidence import Evidence
 from course.space import EPOCHS, NAMES
 from course.stats import holm, mcnemar, paired_seeds, spearman
@@ -21,7 +23,9 @@ MIN_SEEDS = 3  # repeats needed before verdicts use them instead of one seed's t
 BOOTSTRAP = 2000  # resamples of the test rows behind a paired difference's interval
 LEVEL = 0.95
 # Searches whose trials sample the space (a grid's are its grid values): the coverage figures
-SAMPLERS = ("grid-loop", "randomized-search-cv", "kt-random-search", "quasi-random")
+# (HalvingRandomSearchCV's candidates are a random sample: its first round holds them all)
+SAMPLERS = ("grid-loop", "randomized-search-cv", "halving-random-search-cv", "kt-random-search",
+            "quasi-random")  # fmt: skip
 
 
 def paired(ev: Evidence) -> pd.DataFrame:
@@ -146,15 +150,19 @@ def _interval(ev: Evidence, label: str) -> str:
 
 
 def anytime(ev: Evidence, method: str) -> pd.DataFrame:
-    """Best-so-far selection score after each configuration, against the seconds and epochs
-    trained so far (every fold included; the final refit comes after the search)."""
+    """Best-so-far selection score after each evaluation (`Evidence.selection_trials`: a
+    halving candidate once per round, a pruned fit as cost without a score), against the
+    seconds and epochs trained so far (every fold included; the final refit comes after the
+    search). Before the first scored evaluation the best is NaN."""
     scores = ev.selection_trials(method)
     best = scores["score"].cummax() if ev.higher_is_better else scores["score"].cummin()
     return pd.DataFrame({
-        "trial": np.arange(1, len(scores) + 1),
-        "seconds": scores["seconds"].cumsum(),
-        "epochs_run": scores["epochs_run"].cumsum(),
-        "best": best,
+        "evaluation": np.arange(1, len(scores) + 1),
+        "trial": scores["trial"].to_numpy(),
+        "rung": scores["rung"].to_numpy(),
+        "seconds": scores["seconds"].cumsum().to_numpy(),
+        "epochs_run": scores["epochs_run"].cumsum().to_numpy(),
+        "best": best.ffill().to_numpy(),
     })  # fmt: skip
 
 
@@ -225,9 +233,12 @@ def samplers(ev: Evidence) -> list[str]:
 
 
 def configurations(ev: Evidence, method: str) -> pd.DataFrame:
-    """One row per configuration a run tried (CV folds and the refit count once), with its
-    hyperparameters, in trial order."""
+    """One row per configuration a run tried (CV folds, halving rounds and the refit count
+    once), with its hyperparameters as first scored (a halving candidate's epochs are its
+    first round's), in trial order."""
     rows = ev.trials[ev.trials["method"] == method]
+    if "rung" in rows:  # its first round's CV fits first, a refit (fold -1) after them
+        rows = rows.assign(_refit=rows["fold"] < 0).sort_values(["rung", "_refit"], kind="stable")
     return rows.groupby("trial", sort=True)[list(NAMES)].first().reset_index()
 
 
@@ -308,3 +319,99 @@ def duplicated(pairs: pd.DataFrame) -> set[int]:
     """The configurations whose fits repeat those of a configuration with a smaller budget
     (the ones a search could have skipped)."""
     return set(pairs.loc[pairs["identical"], "other"].astype(int))
+
+
+HALVING, BAYESIAN, PRUNING = "halving-random-search-cv", "kt-bayesian", "optuna-tpe"
+
+
+def _best(ev: Evidence, scores: pd.Series) -> object | None:
+    """The index of the best score (NaN scores never win; None when all are NaN)."""
+    scores = scores.dropna()
+    if scores.empty:
+        return None
+    return scores.idxmax() if ev.higher_is_better else scores.idxmin()
+
+
+def halving_rounds(ev: Evidence, method: str = HALVING) -> pd.DataFrame:
+    """Per round of a successive-halving run, the plan `course export` wrote (halving_plan.csv:
+    candidates and epochs) beside what ran (trials.csv, a fit's rung being its round): the
+    candidates scored, the epoch budget they got, their fits (every fold), the epochs those
+    trained, and the round's best mean CV score and its trial. One row per round, planned or
+    run; the final refit is no round's (`halving_refit`)."""
+    fits = ev.trials[(ev.trials["method"] == method) & (ev.trials["fold"] >= 0)]
+    ran = fits.groupby(fits["rung"].astype(int)).agg(
+        candidates=("trial", "nunique"), epochs_low=(EPOCHS, "min"), epochs_high=(EPOCHS, "max"),
+        fits=("trial", "size"), epochs_run=("epochs_run", "sum"),
+    )  # fmt: skip
+    scores = ev.selection_trials(method)
+    picks = [_best(ev, g["score"]) for _, g in scores.groupby("rung")]
+    best = scores.loc[[i for i in picks if i is not None]]
+    ran = ran.join(best.set_index("rung")[["score", "trial"]].rename(
+        columns={"score": "best", "trial": "best_trial"}))  # fmt: skip
+    ran.index.name = "round"
+    plan = ev.halving_plan
+    if plan is None:
+        plan = pd.DataFrame(columns=["round", "candidates", "epochs"])
+    plan = plan.rename(columns={"candidates": "planned_candidates", "epochs": "planned_epochs"})
+    frame = plan.set_index("round").join(ran, how="outer").reset_index()
+    counts = ["planned_candidates", "planned_epochs", "candidates", "epochs_low", "epochs_high",
+              "fits", "epochs_run", "best_trial"]  # fmt: skip
+    return frame.astype({c: "Int64" for c in counts})
+
+
+def halving_refit(ev: Evidence, method: str = HALVING) -> pd.Series | None:
+    """The final refit of a successive-halving run (fold -1), or None if it recorded none."""
+    rows = ev.trials[(ev.trials["method"] == method) & (ev.trials["fold"] < 0)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def halving_winner(ev: Evidence, method: str = HALVING) -> int:
+    """The trial a successive-halving run chose: the one it refit, else the best of its last
+    round (only the last round's scores choose, whatever an earlier round scored)."""
+    refit = halving_refit(ev, method)
+    if refit is not None:
+        return int(refit["trial"])
+    scores = ev.selection_trials(method)
+    last = scores[scores["rung"] == scores["rung"].max()]
+    return int(last.loc[_best(ev, last["score"]), "trial"])
+
+
+def pruned(ev: Evidence, method: str = PRUNING) -> pd.DataFrame:
+    """One row per trial of a search with a pruner: whether it was pruned, the epochs it ran
+    (a pruned trial's: the epoch it was stopped at) and its seconds, in trial order."""
+    fits = ev.trials[ev.trials["method"] == method].sort_values("trial")
+    return pd.DataFrame({"trial": fits["trial"].to_numpy(),
+                         "pruned": fits["status"].eq(PRUNED).to_numpy(),
+                         "epochs_run": fits["epochs_run"].to_numpy(),
+                         "seconds": fits["seconds"].to_numpy()})  # fmt: skip
+
+
+def pruning_curves(ev: Evidence, method: str = PRUNING) -> pd.DataFrame:
+    """Every trial's monitored validation score (what the pruner judged) by epoch, with
+    whether the trial was pruned: curves.csv's rows of the monitored metric."""
+    monitor = ev.provenance["config"]["training"]["monitor"]
+    curves = ev.curves[(ev.curves["method"] == method) & (ev.curves["metric"] == monitor)]
+    status = pruned(ev, method).set_index("trial")["pruned"]
+    frame = curves[["trial", "epoch", "value"]].sort_values(["trial", "epoch"])
+    return frame.assign(pruned=frame["trial"].map(status).fillna(False).astype(bool))
+
+
+def proposals(ev: Evidence, method: str = BAYESIAN) -> pd.DataFrame:
+    """One row per trial of a Bayesian optimisation run: its tuned hyperparameters, its
+    selection score, and whether it was one of the random initial points (the first
+    `initial_points` trials) rather than a Gaussian-process proposal."""
+    settings = ev.provenance["config"]["methods"].get(BAYESIAN, {})
+    tried = configurations(ev, method)[["trial", *ev.tuned]]
+    scores = ev.selection_trials(method).groupby("trial")["score"].first()
+    return tried.assign(score=tried["trial"].map(scores),
+                        initial=tried["trial"] < settings.get("initial_points", 0))  # fmt: skip
+
+
+def which_method(ev: Evidence) -> pd.DataFrame:
+    """One row per clean-protocol search, in results order: its test accuracy with the 95 %
+    interval, and what it cost (epochs trained, wall seconds, fits), with the number of folds
+    it scored a configuration on (1: holdout)."""
+    clean = ev.searches[ev.searches["protocol"] == "clean"]
+    frame = clean[["method", "slug", "test_accuracy", "test_ci_low", "test_ci_high",
+                   "epochs_run", "wall_seconds", "n_fits"]].reset_index(drop=True)  # fmt: skip
+    return frame.assign(folds=[ev.folds(m) for m in frame["method"]])

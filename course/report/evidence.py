@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.errors import CourseError
+from course.records import PRUNED
 from course.space import HYPERPARAMETERS, NAMES
 
 if TYPE_CHECKING:  # pandas loads with the first file read: render imports this module first
@@ -60,6 +61,7 @@ class Evidence:
     catalog = _File("data/methods.csv")  # every registered method, run or not
     provenance = _File("provenance.json")
     hyperband_plan = _File("data/hyperband_plan.csv", optional=True)  # the profile's schedule
+    halving_plan = _File("data/halving_plan.csv", optional=True)  # HalvingRandomSearchCV's rounds
     benchmark = _File("data/benchmark.csv", optional=True)  # scripts/bench.py's table
     # the seed notebook's study, exported beside this one (`course export --to`), if it was
     notebook_trials = _File(f"{NOTEBOOK_DIR}/data/trials.csv", optional=True, runs=True)
@@ -158,24 +160,31 @@ class Evidence:
         return int(fits["fold"].nunique())
 
     def selection_trials(self, method: str) -> pd.DataFrame:
-        """One row per configuration with the score the method selected on, in run order."""
-        rows = self.trials[self.trials["method"] == method]
+        """One row per evaluation, in run order: a configuration scored once, all its CV folds
+        together. A successive-halving candidate is scored again in every round it reaches, so
+        an evaluation is a (trial, rung) pair, and rounds run one after the other; other
+        methods have one rung. `score` is what the method selected on; `seconds`,
+        `epochs_run` and `fits` add up the evaluation's fits (the final refit of a CV search
+        comes after the search: not one). A pruned fit cost its epochs but is no candidate for
+        the final pick, so its score is NaN (unless every fit was pruned: the pick is then
+        among them)."""
+        rows = self.trials[(self.trials["method"] == method) & (self.trials["fold"] >= 0)]
+        rows = rows.assign(rung=rows["rung"].fillna(0).astype(int) if "rung" in rows else 0)
         accuracy = self.higher_is_better
         if "cv_score" in rows and rows["cv_score"].notna().any():  # CV: mean over folds
-            rows = rows[rows["fold"] >= 0]
-            scores = rows.groupby("trial", sort=True).agg(
-                score=("cv_score", "first") if accuracy else ("cv_fold_loss", "mean"),
-                seconds=("seconds", "sum"),
-                epochs_run=("epochs_run", "sum"),
-            )
-        else:  # a Hyperband trial trained at several budgets: its best
-            scores = rows.groupby("trial", sort=True).agg(
-                score=(self.selection, "max" if accuracy else "min"),
-                seconds=("seconds", "sum"),
-                epochs_run=("epochs_run", "sum"),
-            )
-        return scores.reset_index()
-
+            score = ("cv_score", "first") if accuracy else ("cv_fold_loss", "mean")
+        else:
+            pruned = rows["status"].eq(PRUNED) if "status" in rows else rows["trial"].isna()
+            candidate = rows[self.selection].where(~pruned | pruned.all())
+            rows = rows.assign(candidate=candidate)
+            score = ("candidate", "max" if accuracy else "min")
+        scores = rows.groupby(["rung", "trial"], sort=True).agg(
+            score=score,
+            seconds=("seconds", "sum"),
+            epochs_run=("epochs_run", "sum"),
+            fits=("fold", "size"),
+        )
+        return scores.reset_index()[["trial", "rung", "score", "seconds", "epochs_run", "fits"]]
 
 def is_tuned(domain: Any) -> bool:
     """Whether a space entry as provenance keeps it (a list, or a range table) tunes."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import pandas as pd
 
+from course.records import PRUNED
 from course.report import analysis
 from course.report.conclusions import Verdict, interval, tuning_bought, value, verdicts
 from course.report.evidence import NOTEBOOK_DIR, NOTEBOOK_PROFILE, Evidence
@@ -145,17 +147,21 @@ def space(ev: Evidence) -> str:
 
 def callbacks(ev: Evidence) -> str:
     fits = ev.trials
+    pruned = fits["status"].eq(PRUNED) if "status" in fits else fits["trial"].isna()
+    fits = fits[~pruned]  # a pruner, not EarlyStopping, ended those
     # Hyperband continues a parent's training: its fits start at `initial_epoch`, others at 0
     start = fits["initial_epoch"].fillna(0) if "initial_epoch" in fits else 0
     budget = (fits[EPOCHS] - start).sum()
     trained = fits["epochs_run"].sum()
     stopped = (fits["epochs_run"] < fits[EPOCHS] - start).mean()
     gap = (fits["epochs_run"] - (fits["best_epoch"] - start)).mean()
+    apart = (f" (the {int(pruned.sum())} fits a pruner stopped are left out: see the Optuna "
+             "page)" if pruned.any() else "")  # fmt: skip
     return (
-        f"Over the {len(fits)} fits of this study, EarlyStopping ended {stopped:.0%} of them "
-        f"before their epoch budget: {trained:.0f} epochs trained out of {budget:.0f} budgeted. "
-        f"A fit ran on average {gap:.1f} epochs past its best (checkpointed) epoch, which "
-        f"is the patience EarlyStopping waits before it gives up.\n"
+        f"Over the {len(fits)} fits of this study{apart}, EarlyStopping ended {stopped:.0%} of "
+        f"them before their epoch budget: {trained:.0f} epochs trained out of {budget:.0f} "
+        f"budgeted. A fit ran on average {gap:.1f} epochs past its best (checkpointed) epoch, "
+        "which is the patience EarlyStopping waits before it gives up.\n"
     )
 
 
@@ -206,10 +212,14 @@ def cv_fractions(ev: Evidence) -> str:
     profile = ev.provenance["config"]
     dev = 1 - profile["test_size"]
     val = profile["validation_size"]
-    rows = [("holdout (grid loop, KerasTuner)", f"{dev * (1 - val):.0%}", f"{dev * val:.0%}")]
-    for k in sorted(
-        {3, 5, *(v["cv"] for v in profile["methods"]["randomized-search-cv"]["variants"])}
-    ):
+    methods = profile["methods"]
+    holdout = [f"`{slug}`" for slug in dict.fromkeys(ev.searches["slug"])
+               if all(ev.folds(m) == 1 for m in ev.methods(slug))]  # fmt: skip
+    rows = [(f"holdout ({', '.join(holdout) or 'no search of this study'})",
+             f"{dev * (1 - val):.0%}", f"{dev * val:.0%}")]  # fmt: skip
+    ks = {3, 5, *(v["cv"] for v in methods.get("randomized-search-cv", {}).get("variants", [])),
+          *(s["cv"] for s in methods.values() if isinstance(s, dict) and "cv" in s)}
+    for k in sorted(ks):
         fit = dev * (k - 1) / k
         rows.append(
             (
@@ -345,6 +355,194 @@ def hyperband_plan(ev: Evidence) -> str:
         + f"\nPlanned by `course hyperband-plan --max-epochs {s['max_epochs']} --factor "
         f"{s['factor']} --iterations {s['hyperband_iterations']}`; trained epochs fall short "
         "of the plan where EarlyStopping ended a trial early.\n"
+    )
+
+
+def _span(low: object, high: object) -> str:
+    """`6`, or `2–6` where a round's fits had different budgets; a dash where none ran."""
+    if pd.isna(low):
+        return "—"
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def _cell(x: object) -> str:
+    return "—" if pd.isna(x) else str(x)
+
+
+def halving_rounds(ev: Evidence) -> str:
+    """HalvingRandomSearchCV's rounds as planned beside what ran, and why its winner is the
+    best of the last round only."""
+    slug = analysis.HALVING
+    result = ev.result(slug)
+    if result is None:
+        return f"*This study did not run {slug}: `course run {slug}`.*\n"
+    frame, refit = analysis.halving_rounds(ev), analysis.halving_refit(ev)
+    rows = [
+        (r["round"], _cell(r["planned_candidates"]), _cell(r["candidates"]),
+         _cell(r["planned_epochs"]), _span(r["epochs_low"], r["epochs_high"]), _cell(r["fits"]),
+         _cell(r["epochs_run"]),
+         "—" if pd.isna(r["best"]) else f"{r['best']:.3f} (trial {r['best_trial']})")
+        for _, r in frame.iterrows()
+    ]  # fmt: skip
+    if refit is not None:
+        rows.append(("final refit", "—", f"1 (trial {refit['trial']})", "—", refit[EPOCHS], 1,
+                     refit["epochs_run"], "—"))  # fmt: skip
+    s = ev.provenance["config"]["methods"].get(slug, {})
+    ran = frame.dropna(subset=["candidates"])
+    last = ran.iloc[-1]
+    winner = analysis.halving_winner(ev)
+    text = (
+        f"\nPlanned from the profile's settings (`candidates = {s.get('candidates')}`, "
+        f"`factor = {s.get('factor')}`, `min_epochs = {s.get('min_epochs')}`, "
+        f"`max_epochs = {s.get('max_epochs')}`, {ev.folds(slug)}-fold CV): each round keeps the "
+        f"best 1/{s.get('factor')} of its candidates and trains them again from scratch with "
+        f"{s.get('factor')} times the epochs. *Fits* counts every fold; *best mean CV score* is "
+        f"`{ev.selection}` averaged over the held-out folds. "
+    )
+    planned = frame[["planned_candidates", "planned_epochs"]].to_numpy().tolist()
+    done = frame[["candidates", "epochs_high"]].to_numpy().tolist()
+    if ev.halving_plan is None:
+        text += "This export has no plan (halving_plan.csv): the planned columns are empty. "
+    elif planned != done or (frame["epochs_low"] != frame["epochs_high"]).any():
+        text += "**The run differs from the plan** where the columns above disagree. "
+    else:
+        text += "Every round ran as planned. "
+    text += (
+        f"The winner, trial {winner}, is the best of the **last** round (round {last['round']}, "
+        f"{last['candidates']} candidate{'s' if last['candidates'] != 1 else ''} at "
+        f"{_span(last['epochs_low'], last['epochs_high'])} epochs): HalvingRandomSearchCV "
+        "chooses from the last round only"
+    )
+    earlier = ran.iloc[:-1].dropna(subset=["best"])
+    higher = earlier[earlier["best"] > last["best"] if ev.higher_is_better
+                     else earlier["best"] < last["best"]]  # fmt: skip
+    if not higher.empty:
+        top = higher.iloc[0]
+        text += (f", so round {top['round']}'s best, {top['best']:.3f} after "
+                 f"{_span(top['epochs_low'], top['epochs_high'])} epochs, counts for nothing")
+    text += "."
+    if refit is not None:
+        text += (f" It was then refit on the whole development set with {refit[EPOCHS]} epochs; "
+                 f"that model scored {interval(result)} on the test set.")  # fmt: skip
+    return table(["round", "candidates planned", "candidates run", "epochs each, planned",
+                  "epochs each, run", "fits", "epochs trained", "best mean CV score"],
+                 rows) + text + "\n"  # fmt: skip
+
+
+def _stopped_at(epochs: pd.Series) -> str:
+    """`1 (4 trials), 3 (1 trial)`: at which epochs trials stopped, and how many at each."""
+    counts = epochs.value_counts().sort_index()
+    return ", ".join(f"{e} ({n} trial{'s' if n != 1 else ''})" for e, n in counts.items())
+
+
+def optuna_pruning(ev: Evidence) -> str:
+    """What Optuna's pruner stopped: trials, the epochs they were stopped at, and the epochs
+    pruned and finished trials ran (what pruned ones would have run is not knowable)."""
+    slug = analysis.PRUNING
+    if ev.result(slug) is None:
+        return f"*This study did not run {slug}: `course run {slug}`.*\n"
+    trials = analysis.pruned(ev)
+    s = ev.provenance["config"]["methods"].get(slug, {})
+    monitor = ev.provenance["config"]["training"]["monitor"]
+
+    def row(name: str, part: pd.DataFrame, stops: str) -> tuple:
+        return (name, len(part), int(part["epochs_run"].sum()), stops,
+                f"{part['seconds'].sum():.1f}")  # fmt: skip
+
+    cut, kept = trials[trials["pruned"]], trials[~trials["pruned"]]
+    rows = [
+        row("finished (EarlyStopping or the budget)", kept,
+            _span(kept["epochs_run"].min(), kept["epochs_run"].max()) if len(kept) else "—"),
+        row("pruned", cut, _stopped_at(cut["epochs_run"]) if len(cut) else "—"),
+        row("**all**", trials, "—"),
+    ]  # fmt: skip
+    if s.get("pruner") == "none":
+        how = "No pruner was set (`pruner = \"none\"`): every trial ran until EarlyStopping or "
+        how += "its budget ended it."
+    else:
+        how = (f"The `{s.get('pruner')}` pruner (`min_epochs = {s.get('min_epochs')}`, `factor "
+               f"= {s.get('factor')}`) judged each trial's `{monitor}` after every epoch against "
+               f"the trials before it, and stopped {len(cut)} of the {len(trials)}.")  # fmt: skip
+    return table(["trials", "how many", "epochs run in all", "epochs run per trial",
+                  "seconds in fits"], rows) + (  # fmt: skip
+        f"\n{how} A pruned trial is no candidate for the final pick. Pruned trials ran "
+        f"{int(cut['epochs_run'].sum())} epochs in all, finished ones "
+        f"{int(kept['epochs_run'].sum())}. How many epochs pruning saved is not knowable from "
+        "this run: a pruned trial never ran on, and EarlyStopping might have ended it soon "
+        "after.\n"
+    )
+
+
+class Traits(NamedTuple):
+    """What a method is by construction, never by result."""
+
+    proposes: str  # how it picks the configurations it trains
+    purpose: str  # what that way of picking is for
+    adaptive: bool  # whether a later proposal depends on the scores so far
+    cuts: str  # what ends a trial short of its epochs besides EarlyStopping ("" if nothing)
+
+
+GRID = Traits("every grid configuration", "trying every combination of a small grid", False, "")
+RANDOM = "covering wide ranges with a fixed number of trials"
+TRAITS = {
+    "grid-loop": GRID,
+    "grid-search-cv": GRID,
+    "randomized-search-cv": Traits("random samples", RANDOM, False, ""),
+    "halving-random-search-cv": Traits("random samples", RANDOM, False,
+                                       "rounds of successive halving"),
+    "kt-random-search": Traits("random samples", RANDOM, False, ""),
+    "quasi-random": Traits("scrambled Sobol points", RANDOM + ", more evenly than random",
+                           False, ""),
+    "kt-bayesian": Traits("Gaussian-process proposals after random ones",
+                          "modelling the scores so far to choose the next trial", True, ""),
+    "optuna-tpe": Traits("TPE proposals after random ones",
+                         "modelling the good and the other trials to choose the next", True,
+                         "a pruner, epoch by epoch"),
+    "kt-hyperband": Traits("random samples", RANDOM, False, "Hyperband's brackets"),
+}  # fmt: skip
+
+
+def _for(traits: Traits, folds: int) -> tuple[str, str]:
+    """How a search works and what that is for, in words made from its traits alone."""
+    validation = "holdout" if folds <= 1 else f"{folds}-fold CV"
+    how = ", ".join([traits.proposes, validation, *([traits.cuts] if traits.cuts else [])])
+    uses = [traits.purpose]
+    if traits.adaptive:
+        uses.append("one trial informs the next, so trials run one after another")
+    if traits.cuts:
+        uses.append("more configurations for the same epochs, by cutting poor ones short")
+    uses.append("one fit per configuration" if folds <= 1 else
+                f"a steadier score per configuration, at {folds} fits each")  # fmt: skip
+    return how, "; ".join(uses)
+
+
+def which_method(ev: Evidence) -> str:
+    """Which method, for what: every clean search's test accuracy and cost beside what it is
+    by construction (a fixed description per slug: no result is typed here)."""
+    frame = analysis.which_method(ev)
+    if frame.empty:
+        return "*No clean-protocol search has finished yet: run `course run-all`.*\n"
+    summaries = {} if ev.catalog is None else dict(zip(ev.catalog["slug"], ev.catalog["summary"],
+                                                       strict=True))  # fmt: skip
+    rows = []
+    for _, r in frame.iterrows():
+        traits = TRAITS.get(r["slug"])
+        how, use = _for(traits, r["folds"]) if traits else (summaries.get(r["slug"], "—"), "—")
+        rows.append((f"`{r['method']}`", how, interval(r), int(r["epochs_run"]),
+                     f"{r['wall_seconds']:.0f}", int(r["n_fits"]), use))  # fmt: skip
+    cheap = frame.loc[frame["epochs_run"].idxmin()]
+    dear = frame.loc[frame["epochs_run"].idxmax()]
+    pairs = analysis.paired(ev)
+    held = int((pairs["p_holm"] < analysis.ALPHA).sum())
+    return table(["search", "how it searches", "test accuracy [95 % CI]", "epochs trained",
+                  "seconds", "fits", "what it is for"], rows) + (  # fmt: skip
+        f"\n*Epochs trained* and *fits* count every fit of the run, folds and final model "
+        f"included; *seconds* is the run's wall time. In this study they range from "
+        f"`{cheap['method']}`'s {int(cheap['epochs_run'])} epochs to `{dear['method']}`'s "
+        f"{int(dear['epochs_run'])}. Whether two test accuracies differ beyond noise is for "
+        f"the paired tests: {held} of the {len(pairs)} pairs of searches differ at "
+        f"Holm-adjusted p < {analysis.ALPHA}. *What it is for* describes the method, not "
+        "this study's result.\n"
     )
 
 
@@ -551,6 +749,9 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
         "optimism": lambda: optimism(ev),
         "cv-study": lambda: cv_study(ev),
         "hyperband-plan": lambda: hyperband_plan(ev),
+        "halving-rounds": lambda: halving_rounds(ev),
+        "optuna-pruning": lambda: optuna_pruning(ev),
+        "which-method": lambda: which_method(ev),
         "repeats": lambda: repeats(ev),
     }
     for slug in ev.slugs:
