@@ -14,6 +14,7 @@ import pytest
 from course.registry import load_profile
 from course.report import analysis
 from course.report.evidence import Evidence
+from course.space import EPOCHS, HYPERPARAMETERS, LEARNING_RATE, NAMES, UNITS
 from course.stats import holm, mcnemar
 from tests.conftest import ledger_fits, read_csv, run_course
 
@@ -334,3 +335,252 @@ def test_export_to_writes_the_other_study_only_there(quick_study: Path, tmp_path
     text = _generated(folder, "seed-space.md")
     assert "exported to `docs/generated/notebook`" in text  # read from there
     assert "differ only in their epoch budget" in text  # quick does not tune epochs
+
+
+# --- the newer searches' evidence, on a study built by hand -----------------------------------
+
+HALVING, BAYESIAN, PRUNING = "halving-random-search-cv", "kt-bayesian", "optuna-tpe"
+MONITOR = "val_loss"
+SPACE = {
+    UNITS: [16, 32, 64],
+    LEARNING_RATE: {"low": 1e-4, "high": 1e-2, "log": True, "grid": None},
+    **{n: [HYPERPARAMETERS[n].default or 20] for n in NAMES if n not in (UNITS, LEARNING_RATE)},
+}
+
+
+def _params(rng: np.random.Generator, **fixed: object) -> dict[str, object]:
+    drawn = {UNITS: int(rng.choice(SPACE[UNITS])), LEARNING_RATE: float(10 ** rng.uniform(-4, -2))}
+    return {n: v[0] for n, v in SPACE.items() if isinstance(v, list)} | drawn | fixed
+
+
+def _fit_row(method: str, trial: int, params: dict, **fit: object) -> dict[str, object]:
+    return {"method": method, "run_id": f"{method}-1", "trial": trial, "fold": 0, "rung": 0,
+            **params, "epochs_run": 5, "best_epoch": 3, "val_accuracy": 0.4, "val_loss": 1.2,
+            "seconds": 0.5, "status": "ok", "protocol": "clean", "slug": method,
+            "kind": "search", **fit}  # fmt: skip
+
+
+def _halving(rng: np.random.Generator, plan: list[tuple[int, int]], folds: int) -> list[dict]:
+    """Successive halving as HalvingRandomSearchCV runs it: every round's candidates on every
+    fold, the best third going on; trial 0 scores best in round 0 and worst in the last."""
+    params = {t: _params(rng) for t in range(plan[0][0])}
+    rows, alive = [], list(params)
+    for rung, (candidates, epochs) in enumerate(plan):
+        assert len(alive) == candidates
+        means = {t: 0.3 + 0.05 * rung + 0.01 * t for t in alive}
+        if 0 in alive:
+            means[0] = 0.9 if rung == 0 else 0.1
+        for t in alive:
+            for fold in range(folds):
+                rows.append(_fit_row(HALVING, t, params[t] | {EPOCHS: epochs}, fold=fold, rung=rung,
+                                 epochs_run=epochs, cv_fold_score=means[t],
+                                 cv_score=means[t]))  # fmt: skip
+        if rung + 1 < len(plan):
+            alive = sorted(alive, key=lambda t: -means[t])[: plan[rung + 1][0]]
+    winner = max(alive, key=lambda t: means[t])
+    rows.append(_fit_row(HALVING, winner, params[winner] | {EPOCHS: plan[-1][1]}, fold=-1,
+                     rung=len(plan) - 1, epochs_run=plan[-1][1]))  # fmt: skip
+    return rows
+
+
+def _study(
+    plan: tuple[tuple[int, int], ...] = ((9, 2), (3, 6), (1, 18)),
+    pruned: tuple[int, ...] = (2, 3, 5, 6),
+    trials: int = 8,
+    initial: int = 3,
+    ran: tuple[str, ...] = (HALVING, BAYESIAN, PRUNING),
+) -> Evidence:
+    """A study of the three newer searches (any left out of `ran`), with a seed-protocol run
+    of the grid loop beside them, and what export writes of each."""
+    rng = np.random.default_rng(0)
+    folds = 3
+    rows = _halving(rng, list(plan), folds) if HALVING in ran else []
+    for method in (BAYESIAN, PRUNING):
+        if method not in ran:
+            continue
+        for t in range(trials):
+            cut = method == PRUNING and t in pruned
+            fit = {"epochs_run": 1 + t % 3 if cut else 8, "val_accuracy": 0.3 + 0.02 * t,
+                   "status": "pruned" if cut else "ok"}  # fmt: skip
+            rows.append(_fit_row(method, t, _params(rng), **fit))
+    rows.append(_fit_row("grid-loop[seed-protocol]", 0, _params(rng), protocol="seed",
+                     slug="grid-loop"))  # fmt: skip
+    frame = pd.DataFrame(rows)
+    results = []
+    for method, fits in frame.groupby("method", sort=False):
+        chosen = fits.iloc[-1]  # the halving refit, or any trial
+        results.append({"method": method, "slug": fits["slug"].iloc[0], "variant": "",
+                        "kind": "search", "protocol": fits["protocol"].iloc[0],
+                        **{n: chosen[n] for n in NAMES}, "selection_score": 0.5,
+                        "test_accuracy": 0.5, "test_ci_low": 0.4, "test_ci_high": 0.6,
+                        "n_trials": fits["trial"].nunique(), "n_fits": len(fits),
+                        "epochs_run": int(fits["epochs_run"].sum()),
+                        "wall_seconds": float(fits["seconds"].sum())})  # fmt: skip
+    results = pd.DataFrame(results)
+    predictions = pd.DataFrame([{"method": m, "row": i, "label": 0, "predicted": i % (k + 2)}
+                                for k, m in enumerate(results["method"])
+                                for i in range(50)])  # fmt: skip
+    holdout = frame[(frame["method"] == PRUNING)]
+    curves = pd.DataFrame([{"method": PRUNING, "trial": r["trial"], "fold": 0, "epoch": e,
+                            "metric": MONITOR, "value": 1.5 - 0.01 * e}
+                           for _, r in holdout.iterrows()
+                           for e in range(1, r["epochs_run"] + 1)],
+                          columns=["method", "trial", "fold", "epoch", "metric",
+                                   "value"])  # fmt: skip
+    settings = {HALVING: {"candidates": plan[0][0], "factor": 3, "min_epochs": plan[0][1],
+                          "max_epochs": plan[-1][1], "cv": folds},
+                BAYESIAN: {"max_trials": trials, "initial_points": initial},
+                PRUNING: {"trials": trials, "startup_trials": 3, "pruner": "successive-halving",
+                          "min_epochs": 1, "factor": 3}}  # fmt: skip
+    catalog = pd.DataFrame([{"slug": s, "summary": f"what {s} is", "kind": "search"}
+                            for s in (*ran, "grid-loop")])  # fmt: skip
+    return Evidence(
+        trials=frame, results=results, predictions=predictions, curves=curves, catalog=catalog,
+        halving_plan=pd.DataFrame([{"round": r, "candidates": c, "epochs": e}
+                                   for r, (c, e) in enumerate(plan)]),
+        provenance={"profile": "hand", "config": {
+            "selection": "val_accuracy", "space": SPACE, "methods": settings,
+            "training": {"monitor": MONITOR, "patience": 3, "max_epochs": 20}}},
+    )  # fmt: skip
+
+
+def test_a_halving_candidate_is_evaluated_once_per_round_and_every_fold_costs() -> None:
+    ev = _study()
+    fits = ev.trials[(ev.trials["method"] == HALVING) & (ev.trials["fold"] >= 0)]
+    scores = ev.selection_trials(HALVING)
+    assert len(scores) == 9 + 3 + 1  # (trial, rung) pairs, not the 9 trials
+    assert list(scores["rung"]) == sorted(scores["rung"])  # round by round, as it ran
+    assert (scores["fits"] == 3).all()
+    curve = analysis.anytime(ev, HALVING)
+    assert curve["epochs_run"].iloc[-1] == fits["epochs_run"].sum()  # the refit comes after
+    assert curve["seconds"].iloc[-1] == pytest.approx(fits["seconds"].sum())
+    assert curve["best"].iloc[-1] == pytest.approx(0.9)  # round 0's best counts as evaluated
+    assert analysis.configurations(ev, HALVING)[EPOCHS].eq(2).all()  # as first scored
+
+
+def test_halving_rounds_match_the_plan_and_the_trials_and_the_winner_is_from_the_last() -> None:
+    from course.report import tables
+
+    ev = _study()
+    frame = analysis.halving_rounds(ev)
+    fits = ev.trials[(ev.trials["method"] == HALVING) & (ev.trials["fold"] >= 0)]
+    assert list(frame["planned_candidates"]) == list(frame["candidates"]) == [9, 3, 1]
+    assert list(frame["planned_epochs"]) == list(frame["epochs_high"]) == [2, 6, 18]
+    assert list(frame["fits"]) == [len(fits[fits["rung"] == r]) for r in range(3)]
+    assert list(frame["fits"]) == [27, 9, 3]
+    # trial 0 is round 0's best, but the last round chooses: the winner is the one refit
+    assert frame["best_trial"].iloc[0] == 0
+    refit = ev.trials[(ev.trials["method"] == HALVING) & (ev.trials["fold"] < 0)]
+    assert analysis.halving_winner(ev) == refit["trial"].iloc[0] != 0
+    text = tables.halving_rounds(ev)
+    assert "| final refit | — | 1 (trial " in text and "counts for nothing" in text
+    assert "Every round ran as planned" in text
+    assert int(frame["fits"].sum()) + 1 == ev.result(HALVING)["n_fits"]
+    short = _study(plan=((9, 2), (3, 6)))  # a plan the run does not match
+    short.loaded["halving_plan"] = ev.halving_plan
+    assert "**The run differs from the plan**" in tables.halving_rounds(short)
+
+
+def test_pruned_fits_cost_epochs_but_are_no_candidates() -> None:
+    from course.report import tables
+
+    ev = _study()
+    rows = ev.trials[ev.trials["method"] == PRUNING]
+    cut = rows[rows["status"] == "pruned"]
+    scores = ev.selection_trials(PRUNING)
+    assert scores["score"].isna().sum() == len(cut)
+    curve = analysis.anytime(ev, PRUNING)
+    assert curve["epochs_run"].iloc[-1] == rows["epochs_run"].sum()
+    assert curve["best"].max() == rows.loc[rows["status"] == "ok", "val_accuracy"].max()
+    text = tables.optuna_pruning(ev)
+    cells = [c.strip() for c in text.split("| pruned |")[1].split("\n")[0].split("|")]
+    assert cells[0] == str(len(cut)) and cells[1] == str(cut["epochs_run"].sum())
+    assert f"stopped {len(cut)} of the {len(rows)}" in text
+    assert "not knowable" in text
+    curves = analysis.pruning_curves(ev)
+    ends = curves.groupby("trial").agg(last=("epoch", "max"), pruned=("pruned", "first"))
+    assert set(ends.index[ends["pruned"]]) == set(cut["trial"])
+    assert list(ends.loc[cut["trial"], "last"]) == list(cut["epochs_run"])
+
+
+def test_bayesian_proposals_mark_the_random_initial_points() -> None:
+    ev = _study(initial=3)
+    frame = analysis.proposals(ev)
+    assert list(frame["initial"]) == [t < 3 for t in range(8)]
+    rows = ev.trials[ev.trials["method"] == BAYESIAN]
+    assert list(frame["score"]) == list(rows["val_accuracy"])
+    assert list(frame.columns) == ["trial", *ev.tuned, "score", "initial"]
+
+
+def test_which_method_has_one_row_per_clean_search_and_types_no_result() -> None:
+    from course.report import tables
+
+    ev = _study()
+    text = tables.which_method(ev)
+    lines = [line for line in text.splitlines() if line.startswith("| `")]
+    clean = ev.searches[ev.searches["protocol"] == "clean"]
+    assert [line.split("`")[1] for line in lines] == list(clean["method"])
+    assert "seed-protocol" not in text
+    # the description columns come from what a method is, not from what it scored
+    better = _study()
+    better.results["test_accuracy"] = 0.9
+    better.results["epochs_run"] *= 7
+
+    def described(text: str) -> list[tuple[str, str]]:
+        rows = [line.split("|") for line in text.splitlines() if line.startswith("| `")]
+        return [(cells[2], cells[7]) for cells in rows]
+
+    assert described(tables.which_method(better)) == described(text)
+    assert "3-fold CV" in described(text)[0][0] and "holdout" in described(text)[1][0]
+
+
+def test_the_new_includes_exist_when_the_study_ran_none_of_the_methods() -> None:
+    from course.report import render, tables
+
+    ev = _study(ran=())
+    made = tables.makers(ev)
+    for name in ("halving-rounds", "optuna-pruning"):
+        assert "did not run" in made[name]()
+    assert "| `grid-loop" not in made["which-method"]()  # the seed-protocol run only
+    figures = render._figures(ev)
+    new = ("kt-bayesian-proposals", "halving-random-search-cv-rounds", "optuna-tpe-pruning")
+    assert set(new) <= set(render.FIGURES) and not set(new) & set(figures)
+    assert set(new) <= set(render._figures(_study()))
+
+
+def test_the_new_figures_draw_with_a_log_axis_for_a_log_range() -> None:
+    from course.report import figures
+
+    ev = _study()
+    fig = figures.bayesian_proposals(ev)
+    scales = {ax.get_title(): ax.get_yscale() for ax in fig.axes if ax.get_title()}
+    assert scales == {UNITS: "linear", f"{LEARNING_RATE} (log scale)": "log"}
+    for draw in (figures.bayesian_proposals, figures.halving_rounds, figures.optuna_pruning):
+        assert figures.png(draw(ev)).startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_quick_study_tables_of_the_newer_searches_count_what_trials_csv_holds(
+    quick_study: Path,
+) -> None:
+    trials = pd.DataFrame(_data(quick_study, "trials")).astype({"fold": int, "rung": int})
+    plan = _data(quick_study, "halving_plan")
+    text = _generated(quick_study, "halving-rounds.md")
+    halving = trials[(trials["method"] == HALVING) & (trials["fold"] >= 0)]
+    for r in plan:
+        cells = _row(text, r["round"])
+        ran = halving[halving["rung"] == int(r["round"])]
+        assert cells[1:6] == [r["candidates"], str(ran["trial"].nunique()), r["epochs"],
+                              r["epochs"], str(len(ran))]  # fmt: skip
+    optuna = trials[trials["method"] == PRUNING]
+    cut = optuna[optuna["status"] == "pruned"]
+    assert _row(_generated(quick_study, "optuna-pruning.md"), "pruned")[1] == str(len(cut))
+    which = _generated(quick_study, "which-method.md")
+    results = _data(quick_study, "results")
+    clean = [r["method"] for r in results if r["kind"] == "search" and r["protocol"] == "clean"]
+    assert [line.split("`")[1] for line in which.splitlines() if line.startswith("| `")] == clean
+    figures = quick_study / "docs" / "generated" / "figures"
+    for name in ("kt-bayesian-proposals", "halving-random-search-cv-rounds",
+                 "optuna-tpe-pruning"):  # fmt: skip
+        assert (figures / f"{name}.png").stat().st_size
+        assert f"figures/{name}.png" in _generated(quick_study, f"figure-{name}.md")

@@ -377,3 +377,17 @@ def test_optuna_workers_share_one_study(workdir: Path) -> None:
     for fit in trials:
         pruned = study[int(fit["trial"])].state == optuna.trial.TrialState.PRUNED
         assert (fit["status"] == "pruned") == pruned
+
+
+def test_bayesian_starts_with_the_random_searchs_first_trials(quick_study: Path) -> None:
+    """What the kt-bayesian page says: its random initial points are RandomSearch's first
+    trials, fit for fit, so the two part only where the Gaussian process proposes."""
+    n = SETTINGS["kt-bayesian"]["initial_points"]
+    columns = (*NAMES, "val_accuracy", "val_loss", "epochs_run")
+
+    def first(slug: str) -> list[tuple[str, ...]]:
+        _, trials = _rows(quick_study, slug)
+        trials = sorted(trials, key=lambda t: int(t["trial"]))[:n]
+        return [tuple(t[c] for c in columns) for t in trials]
+
+    assert len(first("kt-bayesian")) == n and first("kt-bayesian") == first("kt-random-search")

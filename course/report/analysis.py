@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from course.errors import CourseError
-from course.records import PRUNED
-from course.report.evidence import Evidence
+from course.report.evidence import PRUNED, Evidence
 from course.space import EPOCHS, NAMES
 from course.stats import holm, mcnemar, paired_seeds, spearman
 
@@ -415,3 +414,15 @@ def which_method(ev: Evidence) -> pd.DataFrame:
     frame = clean[["method", "slug", "test_accuracy", "test_ci_low", "test_ci_high",
                    "epochs_run", "wall_seconds", "n_fits"]].reset_index(drop=True)  # fmt: skip
     return frame.assign(folds=[ev.folds(m) for m in frame["method"]])
+
+
+def chosen_trials(ev: Evidence, method: str) -> list[int]:
+    """The trials whose configuration is the one a run chose (results.csv), in trial order (a
+    halving candidate's epochs are its round's, so they are not compared)."""
+    result = ev.result(method)
+    if result is None:
+        return []
+    names = [name for name in NAMES if name != EPOCHS or method != HALVING]
+    tried = configurations(ev, method)
+    same = (tried[names].astype(str) == result[names].astype(str)).all(axis=1)
+    return [int(t) for t in tried.loc[same, "trial"]]

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.errors import CourseError
-from course.records import PRUNED
 from course.space import HYPERPARAMETERS, NAMES
 
 if TYPE_CHECKING:  # pandas loads with the first file read: render imports this module first
@@ -21,6 +20,9 @@ if TYPE_CHECKING:  # pandas loads with the first file read: render imports this 
 SEARCH = "search"  # the kind of run the scoreboard ranks (results.csv `kind`)
 BASELINE = "baseline"  # the kind of the untuned run every search is paired against
 ACCURACY = "val_accuracy"  # the default selection score (a profile's `selection`)
+# trials.csv `status` of a fit a pruner stopped (the data contract's word; the report may not
+# import the ledger's modules, which say it too)
+PRUNED = "pruned"
 # Where `course export --to` puts the seed notebook's own study, beside the main one (relative
 # to docs/generated): the seed-space include counts its duplicate fits.
 NOTEBOOK_DIR = "notebook"
@@ -174,7 +176,7 @@ class Evidence:
         if "cv_score" in rows and rows["cv_score"].notna().any():  # CV: mean over folds
             score = ("cv_score", "first") if accuracy else ("cv_fold_loss", "mean")
         else:
-            pruned = rows["status"].eq(PRUNED) if "status" in rows else rows["trial"].isna()
+            pruned = rows["status"].eq(PRUNED)
             candidate = rows[self.selection].where(~pruned | pruned.all())
             rows = rows.assign(candidate=candidate)
             score = ("candidate", "max" if accuracy else "min")
@@ -185,6 +187,7 @@ class Evidence:
             fits=("fold", "size"),
         )
         return scores.reset_index()[["trial", "rung", "score", "seconds", "epochs_run", "fits"]]
+
 
 def is_tuned(domain: Any) -> bool:
     """Whether a space entry as provenance keeps it (a list, or a range table) tunes."""

@@ -6,6 +6,9 @@ import io
 import itertools
 
 import matplotlib
+import matplotlib.cm
+import matplotlib.colors
+import matplotlib.lines
 import matplotlib.ticker
 
 matplotlib.use("Agg")
@@ -15,6 +18,7 @@ from matplotlib.figure import Figure
 
 from course.report import analysis
 from course.report.evidence import Evidence
+from course.report.tables import span
 from course.space import EPOCHS, NAMES
 
 STYLE = {
@@ -190,22 +194,24 @@ def projections(ev: Evidence) -> Figure:
 
 
 def best_so_far(ev: Evidence) -> Figure:
-    """Best-so-far selection score against the number of configurations tried, every search on
-    the same axes, with the untuned baseline's score on its holdout for reference."""
+    """Best-so-far selection score against the number of evaluations (`analysis.anytime`),
+    every search on the same axes, with the untuned baseline's score on its holdout for
+    reference."""
     fig, ax = _figure(9, 4.4)
     clean = ev.searches[ev.searches["protocol"] == "clean"]
     for i, method in enumerate(clean["method"]):
         curve = analysis.anytime(ev, method)
-        ax.step(curve["trial"], curve["best"], where="post", color=PALETTE[i % 10],
+        ax.step(curve["evaluation"], curve["best"], where="post", color=PALETTE[i % 10],
                 label=method)  # fmt: skip
     base = ev.baseline
     if base is not None:
         ax.axhline(base["selection_score"], color="black", ls="--", lw=1,
                    label="baseline (untuned), its holdout score")  # fmt: skip
-    ax.set_xlabel("configurations tried (trial number; a CV trial counts once)")
+    ax.set_xlabel("configurations evaluated (all folds of a CV score count once; a halving "
+                  "candidate once per round)")  # fmt: skip
     ax.set_ylabel(f"best {ev.selection} so far")
     ax.legend(fontsize=7, loc="best")
-    ax.set_title("Best-so-far selection score against trials (CV searches: mean over folds)")
+    ax.set_title("Best-so-far selection score against evaluations (CV searches: mean over folds)")
     return fig
 
 
@@ -410,4 +416,167 @@ def scoreboard(ev: Evidence) -> Figure:
     ax.set_xlabel("accuracy")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     ax.set_title("Untouched test set: every search's final model, with its 95 % interval")
+    return fig
+
+
+def _value_axis(ax: object, domain: object, axis: str = "y") -> None:
+    """An axis for one hyperparameter's values: a list's values side by side (plotted at their
+    positions), a range on its own scale, log where the range is."""
+    ticks = getattr(ax, f"set_{axis}ticks")
+    if isinstance(domain, list):
+        ticks(range(len(domain)), [str(v) for v in domain])
+        getattr(ax, f"set_{axis}lim")(-0.5, len(domain) - 0.5)
+        return
+    low, high = domain["low"], domain["high"]
+    if domain["log"]:  # labelled at its ends and grid values, not in powers of ten
+        getattr(ax, f"set_{axis}scale")("log")
+        marks = sorted({low, high, *(domain["grid"] or [])})
+        ticks(marks, [f"{t:g}" for t in marks])
+        getattr(ax, f"{axis}axis").set_minor_formatter(matplotlib.ticker.NullFormatter())
+        margin = (high / low) ** 0.05
+        getattr(ax, f"set_{axis}lim")(low / margin, high * margin)  # a point at an end shows
+    else:
+        margin = 0.05 * (high - low)
+        getattr(ax, f"set_{axis}lim")(low - margin, high + margin)
+
+
+def _positions(values: object, domain: object) -> np.ndarray:
+    """Where values go on `_value_axis`: a list's by their position in it."""
+    if isinstance(domain, list):
+        return values.map({v: i for i, v in enumerate(domain)}).to_numpy(float)  # type: ignore
+    return values.to_numpy(float)  # type: ignore[attr-defined]
+
+
+def bayesian_proposals(ev: Evidence, method: str = analysis.BAYESIAN) -> Figure:
+    """Every trial's value of each tuned hyperparameter against its trial number, coloured by
+    its score: the random initial points first, then the Gaussian process's proposals, which
+    move from exploring the space to exploiting where it predicts good scores."""
+    frame, names = analysis.proposals(ev, method), ev.tuned
+    cols = 2 if len(names) in (2, 4) else min(3, len(names))  # no more than a page's width
+    rows = -(-len(names) // cols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.0, 2.0 * rows + 1.0),
+                                 layout="constrained", squeeze=False)  # fmt: skip
+    cmap = "viridis" if ev.higher_is_better else "viridis_r"  # yellow: the better scores
+    norm = matplotlib.colors.Normalize(frame["score"].min(), frame["score"].max())
+    initial = int(frame["initial"].sum())
+    for ax, name in itertools.zip_longest(axes.flat, names):
+        if name is None:
+            ax.set_visible(False)
+            continue
+        domain = ev.space[name]
+        y = _positions(frame[name], domain)
+        for first, marker in ((True, "s"), (False, "o")):
+            part = frame["initial"].to_numpy() == first
+            ax.scatter(frame["trial"][part], y[part], c=frame["score"][part], cmap=cmap,
+                       norm=norm, marker=marker, s=38, edgecolors="black", linewidths=0.6,
+                       zorder=3)  # fmt: skip
+        if 0 < initial < len(frame):
+            ax.axvline(initial - 0.5, color="grey", ls="--", lw=1)
+        _value_axis(ax, domain)
+        if isinstance(domain, list):
+            ax.grid(False, axis="y")
+        ax.set_xlim(-0.7, len(frame) - 0.3)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        scale = " (log scale)" if isinstance(domain, dict) and domain["log"] else ""
+        ax.set_title(f"{name}{scale}", fontsize=10)
+        ax.set_xlabel("trial", fontsize=9)
+    fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes,
+                 label=f"the trial's {ev.selection}", shrink=0.9)  # fmt: skip
+    handles = [
+        matplotlib.lines.Line2D([], [], ls="", marker="s", mfc="white", mec="black",
+                                label=f"random initial point ({initial})"),
+        matplotlib.lines.Line2D([], [], ls="", marker="o", mfc="white", mec="black",
+                                label=f"Gaussian-process proposal ({len(frame) - initial})"),
+        matplotlib.lines.Line2D([], [], color="grey", ls="--", lw=1,
+                                label="where the Gaussian process takes over"),
+    ]  # fmt: skip
+    fig.legend(handles=handles, loc="outside lower center", ncol=2 if cols < 3 else 3,
+               fontsize=8, frameon=False)  # fmt: skip
+    fig.suptitle(f"{method}: what each trial tried, in trial order, coloured by its score",
+                 fontsize=10)  # fmt: skip
+    return fig
+
+
+def halving_rounds(ev: Evidence, method: str = analysis.HALVING) -> Figure:
+    """Each candidate's mean CV score in every round it reached, a line to the next round for
+    those that went on; the winner is the best of the last round, whatever earlier rounds
+    scored."""
+    scores = ev.selection_trials(method)
+    rounds = analysis.halving_rounds(ev, method).dropna(subset=["candidates"])
+    winner, last = analysis.halving_winner(ev, method), int(scores["rung"].max())
+    fig, ax = _figure(8, 4.4)
+    for trial, path in scores.groupby("trial"):
+        path = path.sort_values("rung")
+        won = trial == winner
+        color = PALETTE[3] if won else PALETTE[0]
+        ax.plot(path["rung"], path["score"], "-", color=color, lw=2.2 if won else 1,
+                alpha=1 if won else 0.5, zorder=3 if won else 2)  # fmt: skip
+        went_on = path["rung"] < path["rung"].max()  # filled: it went on; hollow: it stopped
+        ax.plot(path["rung"][went_on], path["score"][went_on], "o", color=color, ms=6,
+                zorder=3)  # fmt: skip
+        if not won:
+            ax.plot(path["rung"][~went_on], path["score"][~went_on], "o", mfc="white",
+                    mec=color, ms=6, zorder=3)  # fmt: skip
+    top = scores[(scores["trial"] == winner) & (scores["rung"] == last)]
+    ax.plot(top["rung"], top["score"], "*", color=PALETTE[3], ms=16, mec="black", zorder=4)
+    ticks = [f"round {int(r['round'])}\n{int(r['candidates'])} × "
+             f"{span(r['epochs_low'], r['epochs_high'])} epochs"
+             for _, r in rounds.iterrows()]  # fmt: skip
+    ax.set_xticks(list(rounds["round"].astype(int)), ticks)
+    ax.set_xlim(-0.3, last + 0.3)
+    ax.set_xlabel("round (candidates × the epochs each got)")
+    ax.set_ylabel(f"mean CV {ev.selection}")
+    handles = [
+        matplotlib.lines.Line2D([], [], color=PALETTE[0], marker="o", label="went on"),
+        matplotlib.lines.Line2D([], [], color=PALETTE[0], marker="o", mfc="white", ls="",
+                                label="stopped after this round"),
+        matplotlib.lines.Line2D([], [], color=PALETTE[3], marker="*", ms=12, mec="black",
+                                lw=2.2, label=f"winner: trial {winner}"),
+    ]  # fmt: skip
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.28),
+              ncol=3, frameon=False)  # fmt: skip
+    ax.set_title(f"{method}: each candidate's mean CV score per round;\nthe winner is the "
+                 f"best of the last round (round {last}) only", fontsize=10)  # fmt: skip
+    return fig
+
+
+def optuna_pruning(ev: Evidence, method: str = analysis.PRUNING) -> Figure:
+    """Every trial's monitored validation score by epoch, as the pruner judged it: pruned
+    trials end where they were stopped, finished ones where EarlyStopping or the budget
+    ended them."""
+    curves = analysis.pruning_curves(ev, method)
+    monitor = ev.provenance["config"]["training"]["monitor"]
+    trials = analysis.pruned(ev, method)
+    finished = set(trials.loc[~trials["pruned"], "trial"])
+    chosen = [t for t in analysis.chosen_trials(ev, method) if t in finished]  # not pruned
+    fig, ax = _figure(8, 4.4)
+    for _, curve in curves.groupby("trial"):
+        cut = bool(curve["pruned"].iloc[0])
+        color = PALETTE[3] if cut else PALETTE[0]
+        ax.plot(curve["epoch"], curve["value"], "-", color=color, lw=1, alpha=0.6,
+                marker="." if len(curve) == 1 else None)  # fmt: skip
+        if cut:
+            ax.plot(curve["epoch"].iloc[-1], curve["value"].iloc[-1], "x", color=color, ms=7,
+                    mew=1.5)  # fmt: skip
+    for trial in chosen[:1]:
+        curve = curves[curves["trial"] == trial]
+        ax.plot(curve["epoch"], curve["value"], "-", color="black", lw=2.2, zorder=3)
+    n_cut = int(trials["pruned"].sum())
+    handles = [
+        matplotlib.lines.Line2D([], [], color=PALETTE[0],
+                                label=f"finished ({len(trials) - n_cut})"),
+        matplotlib.lines.Line2D([], [], color=PALETTE[3], marker="x",
+                                label=f"pruned ({n_cut}), × where stopped"),
+    ]  # fmt: skip
+    if chosen:
+        label = f"chosen: trial {chosen[0]}"
+        handles.append(matplotlib.lines.Line2D([], [], color="black", lw=2.2, label=label))
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+              ncol=3, frameon=False)  # fmt: skip
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{monitor} (what the pruner judged)")
+    ax.set_title(f"{method}: each trial's {monitor} by epoch; {n_cut} of {len(trials)} "
+                 "trials pruned", fontsize=10)  # fmt: skip
     return fig

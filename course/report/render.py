@@ -43,8 +43,14 @@ FIGURES = {
     "grid-search-cv-folds": "Held-out fold scores of every GridSearchCV configuration",
     "randomized-search-cv-folds": "Held-out fold scores of the RandomizedSearchCV variants",
     "projections": "Values of every tuned hyperparameter each sampling search tried",
-    "best-so-far": "Best-so-far selection score against the number of trials, every search",
+    "best-so-far": "Best-so-far selection score against the number of evaluations, every search",
     "kt-hyperband-schedule": "Epochs given to each Hyperband trial by bracket and round",
+    "kt-bayesian-proposals": "Each tuned hyperparameter against trial number for Bayesian "
+    "optimisation, coloured by score, random initial points marked apart",
+    "halving-random-search-cv-rounds": "Mean CV score of each HalvingRandomSearchCV candidate "
+    "per round, the winner from the last round highlighted",
+    "optuna-tpe-pruning": "Monitored validation score by epoch of every Optuna trial, pruned "
+    "ones ending where they were stopped",
 }
 
 
@@ -98,6 +104,12 @@ def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
         planned["projections"] = draw("projections")
     if ev.result("kt-hyperband") is not None:
         planned["kt-hyperband-schedule"] = draw("hyperband_schedule")
+    if ev.result(analysis.BAYESIAN) is not None and ev.tuned:
+        planned["kt-bayesian-proposals"] = draw("bayesian_proposals")
+    if ev.result(analysis.HALVING) is not None:
+        planned["halving-random-search-cv-rounds"] = draw("halving_rounds")
+    if ev.result(analysis.PRUNING) is not None:
+        planned["optuna-tpe-pruning"] = draw("optuna_pruning")
     assert set(planned) <= set(FIGURES), set(planned) - set(FIGURES)
     return planned
 

@@ -8,10 +8,9 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from course.records import PRUNED
 from course.report import analysis
 from course.report.conclusions import Verdict, interval, tuning_bought, value, verdicts
-from course.report.evidence import NOTEBOOK_DIR, NOTEBOOK_PROFILE, Evidence
+from course.report.evidence import NOTEBOOK_DIR, NOTEBOOK_PROFILE, PRUNED, Evidence
 from course.report.markdown import HEADER, table
 from course.space import EPOCHS, NAMES
 
@@ -147,7 +146,7 @@ def space(ev: Evidence) -> str:
 
 def callbacks(ev: Evidence) -> str:
     fits = ev.trials
-    pruned = fits["status"].eq(PRUNED) if "status" in fits else fits["trial"].isna()
+    pruned = fits["status"].eq(PRUNED)
     fits = fits[~pruned]  # a pruner, not EarlyStopping, ended those
     # Hyperband continues a parent's training: its fits start at `initial_epoch`, others at 0
     start = fits["initial_epoch"].fillna(0) if "initial_epoch" in fits else 0
@@ -155,8 +154,7 @@ def callbacks(ev: Evidence) -> str:
     trained = fits["epochs_run"].sum()
     stopped = (fits["epochs_run"] < fits[EPOCHS] - start).mean()
     gap = (fits["epochs_run"] - (fits["best_epoch"] - start)).mean()
-    apart = (f" (the {int(pruned.sum())} fits a pruner stopped are left out: see the Optuna "
-             "page)" if pruned.any() else "")  # fmt: skip
+    apart = f" (the {int(pruned.sum())} fits a pruner stopped left out)" if pruned.any() else ""
     return (
         f"Over the {len(fits)} fits of this study{apart}, EarlyStopping ended {stopped:.0%} of "
         f"them before their epoch budget: {trained:.0f} epochs trained out of {budget:.0f} "
@@ -217,8 +215,12 @@ def cv_fractions(ev: Evidence) -> str:
                if all(ev.folds(m) == 1 for m in ev.methods(slug))]  # fmt: skip
     rows = [(f"holdout ({', '.join(holdout) or 'no search of this study'})",
              f"{dev * (1 - val):.0%}", f"{dev * val:.0%}")]  # fmt: skip
-    ks = {3, 5, *(v["cv"] for v in methods.get("randomized-search-cv", {}).get("variants", [])),
-          *(s["cv"] for s in methods.values() if isinstance(s, dict) and "cv" in s)}
+    ks = {
+        3,
+        5,
+        *(v["cv"] for v in methods.get("randomized-search-cv", {}).get("variants", [])),
+        *(s["cv"] for s in methods.values() if isinstance(s, dict) and "cv" in s),
+    }
     for k in sorted(ks):
         fit = dev * (k - 1) / k
         rows.append(
@@ -358,15 +360,16 @@ def hyperband_plan(ev: Evidence) -> str:
     )
 
 
-def _span(low: object, high: object) -> str:
+def span(low: object, high: object) -> str:
     """`6`, or `2–6` where a round's fits had different budgets; a dash where none ran."""
     if pd.isna(low):
         return "—"
-    return str(low) if low == high else f"{low}–{high}"
+    return _cell(low) if low == high else f"{_cell(low)}–{_cell(high)}"
 
 
 def _cell(x: object) -> str:
-    return "—" if pd.isna(x) else str(x)
+    """A count as an integer (a row of a numeric frame holds it as a float), or a dash."""
+    return "—" if pd.isna(x) else str(int(x))  # type: ignore[call-overload]
 
 
 def halving_rounds(ev: Evidence) -> str:
@@ -379,7 +382,7 @@ def halving_rounds(ev: Evidence) -> str:
     frame, refit = analysis.halving_rounds(ev), analysis.halving_refit(ev)
     rows = [
         (r["round"], _cell(r["planned_candidates"]), _cell(r["candidates"]),
-         _cell(r["planned_epochs"]), _span(r["epochs_low"], r["epochs_high"]), _cell(r["fits"]),
+         _cell(r["planned_epochs"]), span(r["epochs_low"], r["epochs_high"]), _cell(r["fits"]),
          _cell(r["epochs_run"]),
          "—" if pd.isna(r["best"]) else f"{r['best']:.3f} (trial {r['best_trial']})")
         for _, r in frame.iterrows()
@@ -399,18 +402,20 @@ def halving_rounds(ev: Evidence) -> str:
         f"{s.get('factor')} times the epochs. *Fits* counts every fold; *best mean CV score* is "
         f"`{ev.selection}` averaged over the held-out folds. "
     )
-    planned = frame[["planned_candidates", "planned_epochs"]].to_numpy().tolist()
-    done = frame[["candidates", "epochs_high"]].to_numpy().tolist()
+    pairs = (("planned_candidates", "candidates"), ("planned_epochs", "epochs_low"),
+             ("planned_epochs", "epochs_high"))  # fmt: skip
+    differs = any((frame[a] != frame[b]).fillna(True).any() for a, b in pairs)  # NA: not run
     if ev.halving_plan is None:
         text += "This export has no plan (halving_plan.csv): the planned columns are empty. "
-    elif planned != done or (frame["epochs_low"] != frame["epochs_high"]).any():
+    elif differs:
         text += "**The run differs from the plan** where the columns above disagree. "
     else:
         text += "Every round ran as planned. "
     text += (
-        f"The winner, trial {winner}, is the best of the **last** round (round {last['round']}, "
-        f"{last['candidates']} candidate{'s' if last['candidates'] != 1 else ''} at "
-        f"{_span(last['epochs_low'], last['epochs_high'])} epochs): HalvingRandomSearchCV "
+        f"The winner, trial {winner}, is the best of the **last** round (round "
+        f"{_cell(last['round'])}, {_cell(last['candidates'])} "
+        f"candidate{'s' if last['candidates'] != 1 else ''} at "
+        f"{span(last['epochs_low'], last['epochs_high'])} epochs): HalvingRandomSearchCV "
         "chooses from the last round only"
     )
     earlier = ran.iloc[:-1].dropna(subset=["best"])
@@ -418,8 +423,10 @@ def halving_rounds(ev: Evidence) -> str:
                      else earlier["best"] < last["best"]]  # fmt: skip
     if not higher.empty:
         top = higher.iloc[0]
-        text += (f", so round {top['round']}'s best, {top['best']:.3f} after "
-                 f"{_span(top['epochs_low'], top['epochs_high'])} epochs, counts for nothing")
+        text += (
+            f", so round {_cell(top['round'])}'s best, {top['best']:.3f} after "
+            f"{span(top['epochs_low'], top['epochs_high'])} epochs, counts for nothing"
+        )
     text += "."
     if refit is not None:
         text += (f" It was then refit on the whole development set with {refit[EPOCHS]} epochs; "
@@ -452,19 +459,21 @@ def optuna_pruning(ev: Evidence) -> str:
     cut, kept = trials[trials["pruned"]], trials[~trials["pruned"]]
     rows = [
         row("finished (EarlyStopping or the budget)", kept,
-            _span(kept["epochs_run"].min(), kept["epochs_run"].max()) if len(kept) else "—"),
+            span(kept["epochs_run"].min(), kept["epochs_run"].max()) if len(kept) else "—"),
         row("pruned", cut, _stopped_at(cut["epochs_run"]) if len(cut) else "—"),
         row("**all**", trials, "—"),
     ]  # fmt: skip
     if s.get("pruner") == "none":
-        how = "No pruner was set (`pruner = \"none\"`): every trial ran until EarlyStopping or "
+        how = 'No pruner was set (`pruner = "none"`): every trial ran until EarlyStopping or '
         how += "its budget ended it."
     else:
         how = (f"The `{s.get('pruner')}` pruner (`min_epochs = {s.get('min_epochs')}`, `factor "
-               f"= {s.get('factor')}`) judged each trial's `{monitor}` after every epoch against "
-               f"the trials before it, and stopped {len(cut)} of the {len(trials)}.")  # fmt: skip
-    return table(["trials", "how many", "epochs run in all", "epochs run per trial",
-                  "seconds in fits"], rows) + (  # fmt: skip
+               f"= {s.get('factor')}`) was told each trial's `{monitor}` after every epoch and, "
+               f"comparing it with the trials before, stopped {len(cut)} of the "
+               f"{len(trials)}.")  # fmt: skip
+    body = table(["trials", "how many", "epochs run in all", "epochs run per trial",
+                  "seconds in fits"], rows)  # fmt: skip
+    return body + (
         f"\n{how} A pruned trial is no candidate for the final pick. Pruned trials ran "
         f"{int(cut['epochs_run'].sum())} epochs in all, finished ones "
         f"{int(kept['epochs_run'].sum())}. How many epochs pruning saved is not knowable from "
@@ -505,10 +514,9 @@ TRAITS = {
 def _for(traits: Traits, folds: int) -> tuple[str, str]:
     """How a search works and what that is for, in words made from its traits alone."""
     validation = "holdout" if folds <= 1 else f"{folds}-fold CV"
-    how = ", ".join([traits.proposes, validation, *([traits.cuts] if traits.cuts else [])])
+    proposes = traits.proposes + (" (adaptive)" if traits.adaptive else "")
+    how = ", ".join([proposes, validation, *([traits.cuts] if traits.cuts else [])])
     uses = [traits.purpose]
-    if traits.adaptive:
-        uses.append("one trial informs the next, so trials run one after another")
     if traits.cuts:
         uses.append("more configurations for the same epochs, by cutting poor ones short")
     uses.append("one fit per configuration" if folds <= 1 else
@@ -532,17 +540,20 @@ def which_method(ev: Evidence) -> str:
                      f"{r['wall_seconds']:.0f}", int(r["n_fits"]), use))  # fmt: skip
     cheap = frame.loc[frame["epochs_run"].idxmin()]
     dear = frame.loc[frame["epochs_run"].idxmax()]
+    spread = (f"In this study they range from `{cheap['method']}`'s {int(cheap['epochs_run'])} "
+              f"epochs to `{dear['method']}`'s {int(dear['epochs_run'])}. " if len(frame) > 1
+              else "")  # fmt: skip
     pairs = analysis.paired(ev)
     held = int((pairs["p_holm"] < analysis.ALPHA).sum())
-    return table(["search", "how it searches", "test accuracy [95 % CI]", "epochs trained",
-                  "seconds", "fits", "what it is for"], rows) + (  # fmt: skip
+    noise = (f"{held} of the {len(pairs)} pairs of searches differ at Holm-adjusted p < "
+             f"{analysis.ALPHA}" if len(pairs) else "they need two searches or more")  # fmt: skip
+    body = table(["search", "how it searches", "test accuracy [95 % CI]", "epochs trained",
+                  "seconds", "fits", "what it is for"], rows)  # fmt: skip
+    return body + (
         f"\n*Epochs trained* and *fits* count every fit of the run, folds and final model "
-        f"included; *seconds* is the run's wall time. In this study they range from "
-        f"`{cheap['method']}`'s {int(cheap['epochs_run'])} epochs to `{dear['method']}`'s "
-        f"{int(dear['epochs_run'])}. Whether two test accuracies differ beyond noise is for "
-        f"the paired tests: {held} of the {len(pairs)} pairs of searches differ at "
-        f"Holm-adjusted p < {analysis.ALPHA}. *What it is for* describes the method, not "
-        "this study's result.\n"
+        f"included; *seconds* is the run's wall time. {spread}Whether two test accuracies "
+        f"differ beyond noise is for the paired tests: {noise}. *What it is for* describes "
+        "the method, not this study's result.\n"
     )
 
 
