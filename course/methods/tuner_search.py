@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,15 @@ class LedgerHyperband(LedgerTunerMixin, keras_tuner.Hyperband):
 
 
 class LedgerBayesianOptimization(LedgerTunerMixin, keras_tuner.BayesianOptimization):
-    pass
+    def search(self, *args: Any, **kwargs: Any) -> None:
+        """The search, without scikit-learn's note that the Gaussian process's length scale
+        reached its bound: on scores this noisy it often does, and the note (one per trial,
+        amid the progress bars) leaves a student nothing to act on."""
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            super().search(*args, **kwargs)
 
 
 # (profile, the method's settings, the run's fitter) -> a tuner; a module-level function of

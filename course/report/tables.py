@@ -422,10 +422,14 @@ def halving_rounds(ev: Evidence) -> str:
     higher = earlier[earlier["best"] > last["best"] if ev.higher_is_better
                      else earlier["best"] < last["best"]]  # fmt: skip
     if not higher.empty:
-        top = higher.iloc[0]
+        top = higher.loc[higher["best"].idxmax() if ev.higher_is_better
+                         else higher["best"].idxmin()]  # fmt: skip
+        who = ("the winner's own score" if int(top["best_trial"]) == int(winner)
+               else f"trial {top['best_trial']}'s score")  # fmt: skip
         text += (
-            f", so round {_cell(top['round'])}'s best, {top['best']:.3f} after "
-            f"{span(top['epochs_low'], top['epochs_high'])} epochs, counts for nothing"
+            f"; {who} in round {_cell(top['round'])}, {top['best']:.3f} after "
+            f"{span(top['epochs_low'], top['epochs_high'])} epochs, was higher, but an earlier "
+            "round's score does not choose"
         )
     text += "."
     if refit is not None:
