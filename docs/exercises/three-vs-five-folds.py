@@ -95,8 +95,9 @@ if generated is not None:
 # %% [markdown]
 # ## Part B: how noisy is the estimate?
 #
-# Each row of `trials.csv` with a `cv_fold_score` is one fold of one configuration; `cv_score`
-# is the mean over its folds, the number the search ranks configurations by.
+# Each row of `trials.csv` with a `cv_fold_score` is one fold of one configuration (in one
+# round, for the halving search); `cv_score` is the mean over its folds, the number the search
+# ranks configurations by.
 #
 # **Task.** Complete `fold_spread(rows)`: for one CV run, return per configuration the number of
 # folds, the mean and the standard deviation of the fold scores, and the *standard error* of the
@@ -104,19 +105,20 @@ if generated is not None:
 #
 # <details class="tip"><summary>Hint</summary>
 #
-# Group by `trial`. The standard error of a mean of k scores is their standard deviation divided
-# by the square root of k. The final refit (fold -1) is not a fold: leave it out.
+# Group by `trial` and `rung` (a halving search scores a configuration once per round, its
+# rung). The standard error of a mean of k scores is their standard deviation divided by the
+# square root of k. The final refit (fold -1) is not a fold: leave it out.
 #
 # </details>
 
 
 # %%
 def fold_spread(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration: folds, mean and spread of the held-out fold scores."""
-    folds = rows[rows["fold"] >= 0]
-    summary = folds.groupby("trial")["cv_fold_score"].agg(folds="count", mean="mean", std="std")
+    """Per configuration (and round): folds, mean and spread of the held-out fold scores."""
+    folds = rows[rows["fold"] >= 0].groupby(["trial", "rung"])
+    summary = folds["cv_fold_score"].agg(folds="count", mean="mean", std="std")
     summary["stderr"] = summary["std"] / summary["folds"] ** 0.5
-    summary["cv_score"] = folds.groupby("trial")["cv_score"].first()
+    summary["cv_score"] = folds["cv_score"].first()
     return summary
 
 
