@@ -33,6 +33,14 @@ STYLE = {
     "svg.hashsalt": "hpo-course",
 }
 PALETTE = plt.get_cmap("tab10").colors
+# One colour per search on the figures that overlay them all: tab10, then four of Dark2's, so
+# eleven or more searches need not share a colour.
+SERIES = (*PALETTE, "#1b9e77", "#e7298a", "#a6761d", "#66a61e")
+
+
+def series(i: int) -> object:
+    """The colour of the i-th search on an overlay figure."""
+    return SERIES[i % len(SERIES)]
 
 
 def _figure(width: float = 8, height: float = 4.2, **kwargs) -> tuple[Figure, object]:
@@ -169,7 +177,7 @@ def projections(ev: Evidence) -> Figure:
             else:
                 x = values.to_numpy(float)
             y = row + rng.uniform(-0.25, 0.25, len(values))
-            ax.plot(x, y, "o", ms=3.5, alpha=0.6, color=PALETTE[row % 10])
+            ax.plot(x, y, "o", ms=3.5, alpha=0.6, color=series(row))
         if listed:
             ax.set_xticks(range(len(domain)), [str(v) for v in domain])
             ax.set_xlim(-0.5, len(domain) - 0.5)
@@ -201,7 +209,7 @@ def best_so_far(ev: Evidence) -> Figure:
     clean = ev.searches[ev.searches["protocol"] == "clean"]
     for i, method in enumerate(clean["method"]):
         curve = analysis.anytime(ev, method)
-        ax.step(curve["evaluation"], curve["best"], where="post", color=PALETTE[i % 10],
+        ax.step(curve["evaluation"], curve["best"], where="post", color=series(i),
                 label=method)  # fmt: skip
     base = ev.baseline
     if base is not None:
@@ -210,7 +218,7 @@ def best_so_far(ev: Evidence) -> Figure:
     ax.set_xlabel("configurations evaluated (all folds of a CV score count once; a halving "
                   "candidate once per round)")  # fmt: skip
     ax.set_ylabel(f"best {ev.selection} so far")
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside
     ax.set_title("Best-so-far selection score against evaluations (CV searches: mean over folds)")
     return fig
 
@@ -291,16 +299,22 @@ def anytime(ev: Evidence) -> Figure:
     for i, (_, result) in enumerate(clean.iterrows()):
         curve = analysis.anytime(ev, result["method"])
         for ax, x in zip(axes, ("seconds", "epochs_run"), strict=True):
-            ax.step(curve[x], curve["best"], where="post", color=PALETTE[i % 10],
+            ax.step(curve[x], curve["best"], where="post", color=series(i),
                     label=result["method"])  # fmt: skip
-            ax.plot(curve[x].iloc[-1], result["test_accuracy"], "D", color=PALETTE[i % 10],
+            ax.plot(curve[x].iloc[-1], result["test_accuracy"], "D", color=series(i),
                     markersize=6, markeredgecolor="black", markeredgewidth=0.5)  # fmt: skip
     for ax, x in zip(axes, ("seconds of training so far", "epochs trained so far"), strict=True):
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel(f"{x} (log scale)")
     axes[0].set_ylabel("best selection score so far (line); test accuracy (◆)")
-    axes[1].legend(fontsize=7, loc="lower right")
+    fig.legend(
+        *axes[1].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )  # below the panels: no curve or diamond under it
     fig.suptitle("Any-time performance: how fast each search finds its best, and where it ends "
                  "on the test set")  # fmt: skip
     return fig
@@ -372,7 +386,7 @@ def cv_study(ev: Evidence) -> Figure:
         )
     for ax, (i, row) in zip(axes[0], summary.iterrows(), strict=True):
         points = configs[configs["scheme"] == row["scheme"]]
-        ax.scatter(points["score"], points["test"], s=16, color=PALETTE[i % 10], alpha=0.8)
+        ax.scatter(points["score"], points["test"], s=16, color=series(i), alpha=0.8)
         ax.set_title(f"{row['variant']}: Spearman {row['spearman']:+.2f}")
         ax.set_xlabel("scheme's score of the configuration")
     axes[0][0].set_ylabel("mean test accuracy of its models")
