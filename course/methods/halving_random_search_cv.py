@@ -6,6 +6,7 @@ CV with a few epochs (`min_epochs`); the best 1/`factor` of them go on to the ne
 scratch (scikit-learn refits the estimator), so one candidate has one fit per round and fold: a
 fit's rung is its round. The winner is the best of the last round only, retrained on the whole
 development set with that round's epochs. The search takes one metric, the profile's selection.
+Epochs are the resource, so, as for Hyperband, a space that lists epochs has them left out.
 """
 
 from __future__ import annotations
@@ -55,9 +56,6 @@ class SklearnHalvingRandomSearch(Method):
                 f"{where}.candidates: {settings['candidates']} is more than the "
                 f"space's {profile.space.count(skip=(EPOCHS,))} configurations"
             )
-        if profile.space.domains[EPOCHS].count > 1:
-            raise CourseError(f"{where}: epochs are this method's resource; fix space.epochs "
-                              f"or --skip {self.slug}")  # fmt: skip
 
     def check_data(self, profile: Profile, settings: dict[str, Any], split: Split) -> None:
         check_folds(settings["cv"], split, f"methods.{self.slug}.cv: {settings['cv']}")
