@@ -391,3 +391,9 @@ def test_bayesian_starts_with_the_random_searchs_first_trials(quick_study: Path)
         return [tuple(t[c] for c in columns) for t in trials]
 
     assert len(first("kt-bayesian")) == n and first("kt-bayesian") == first("kt-random-search")
+    # and its results include says whether the pick came from that random start
+    result, trials = _rows(quick_study, "kt-bayesian")
+    (chosen,) = [int(t["trial"]) for t in trials if all(t[c] == result[c] for c in NAMES)]
+    text = (quick_study / "docs/generated/results-kt-bayesian.md").read_text()
+    assert f"The chosen trial, {chosen}, " in text
+    assert ("drawn at random" in text) == (chosen < n)

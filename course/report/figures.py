@@ -43,6 +43,12 @@ def series(i: int) -> object:
     return SERIES[i % len(SERIES)]
 
 
+def colours(ev: Evidence) -> dict[str, object]:
+    """Each clean-protocol search's colour, the same on every figure that tells them apart."""
+    clean = ev.searches[ev.searches["protocol"] == "clean"]
+    return {method: series(i) for i, method in enumerate(clean["method"])}
+
+
 def _figure(width: float = 8, height: float = 4.2, **kwargs) -> tuple[Figure, object]:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(width, height), layout="constrained", **kwargs)
@@ -163,6 +169,7 @@ def projections(ev: Evidence) -> Figure:
                                  squeeze=False)  # fmt: skip
     rng = np.random.default_rng(0)  # the jitter only: the same data, the same picture
     tried = {m: analysis.configurations(ev, m) for m in methods}
+    colour = colours(ev)
     for ax, name in itertools.zip_longest(axes.flat, names):
         if name is None:
             ax.set_visible(False)
@@ -177,7 +184,7 @@ def projections(ev: Evidence) -> Figure:
             else:
                 x = values.to_numpy(float)
             y = row + rng.uniform(-0.25, 0.25, len(values))
-            ax.plot(x, y, "o", ms=3.5, alpha=0.6, color=series(row))
+            ax.plot(x, y, "o", ms=3.5, alpha=0.6, color=colour.get(method, "grey"))
         if listed:
             ax.set_xticks(range(len(domain)), [str(v) for v in domain])
             ax.set_xlim(-0.5, len(domain) - 0.5)

@@ -96,7 +96,38 @@ def method_results(ev: Evidence, slug: str) -> str:
             "chosen configuration",
         ],
         rows,
-    )
+    ) + "".join(_random_start(ev, label) for label in labels)
+
+
+# The adaptive searchers that start with random trials: the setting that counts them, and what
+# proposes after them.
+RANDOM_STARTS = {"kt-bayesian": ("initial_points", "the Gaussian process"),
+                 "optuna-tpe": ("startup_trials", "TPE")}  # fmt: skip
+
+
+def _random_start(ev: Evidence, method: str) -> str:
+    """Whether an adaptive search's pick came from its random start or from its model: a pick
+    among the random trials says the model's proposals did not change the result."""
+    slug = str(ev.result(method)["slug"])  # type: ignore[index]
+    if slug not in RANDOM_STARTS:
+        return ""
+    key, model = RANDOM_STARTS[slug]
+    n = int(ev.provenance["config"]["methods"].get(slug, {}).get(key, 0))
+    finished = analysis.pruned(ev, method) if slug == analysis.PRUNING else None
+    chosen = [
+        t
+        for t in analysis.chosen_trials(ev, method)
+        if finished is None or t in set(finished.loc[~finished["pruned"], "trial"])
+    ]
+    if not chosen:
+        return ""
+    trial = chosen[0]
+    if trial < n:
+        return (f"\nThe chosen trial, {trial}, is one of the first {n} (`{key}`), drawn at random "
+                f"before {model} proposed anything: none of the proposals that followed was "
+                "picked over it.\n")  # fmt: skip
+    return (f"\nThe chosen trial, {trial}, was proposed by {model}, after the first {n} random "
+            f"ones (`{key}`).\n")  # fmt: skip
 
 
 def _domain(domain: object) -> str:
