@@ -473,7 +473,7 @@ def test_halving_rounds_match_the_plan_and_the_trials_and_the_winner_is_from_the
     refit = ev.trials[(ev.trials["method"] == HALVING) & (ev.trials["fold"] < 0)]
     assert analysis.halving_winner(ev) == refit["trial"].iloc[0] != 0
     text = tables.halving_rounds(ev)
-    assert "| final refit | — | 1 (trial " in text and "counts for nothing" in text
+    assert "| final refit | — | 1 (trial " in text and "does not choose" in text
     assert "Every round ran as planned" in text
     assert int(frame["fits"].sum()) + 1 == ev.result(HALVING)["n_fits"]
     short = _study(plan=((9, 2), (3, 6)))  # a plan the run does not match
