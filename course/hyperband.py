@@ -2,7 +2,8 @@
 
 The method drives KerasTuner's own Hyperband; `course hyperband-plan` prints this schedule and
 export writes it as data (`hyperband_plan.csv`), so the report can set the plan beside the run
-without importing the method.
+without importing the method. `halving` is the same for scikit-learn's successive halving, the
+loop inside one Hyperband bracket (`halving_plan.csv`).
 """
 
 from __future__ import annotations
@@ -64,9 +65,6 @@ def schedule_table(max_epochs: int, factor: int, iterations: int = 1) -> str:
         f"(max_epochs={max_epochs}, factor={factor}, iterations={iterations})"
     )
     return "\n".join(lines)
-
-
-HALVING_COLUMNS = ("round", "candidates", "epochs")
 
 
 def halving(candidates: int, min_epochs: int, max_epochs: int, factor: int) -> list[dict[str, int]]:
