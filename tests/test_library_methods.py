@@ -232,7 +232,9 @@ def test_hyperband_runs_the_schedule_course_hyperband_plan_prints(quick_study: P
             assert (t["resumed_from"] != "") == (row["round"] > 0)
 
 
-@pytest.mark.parametrize("slug", ["grid-search-cv", "halving-random-search-cv", "kt-hyperband"])
+# halving-random-search-cv shares grid-search-cv's path (run_search, n_jobs); kt-random-search
+# and kt-bayesian share kt-hyperband's (the chief and its workers)
+@pytest.mark.parametrize("slug", ["grid-search-cv", "kt-hyperband"])
 def test_two_workers_train_the_same_fits(slug: str, workdir: Path, quick_study: Path) -> None:
     """--workers 2: scikit-learn's n_jobs, or KerasTuner's chief and two worker processes,
     each recording into the same ledger. The fits are the same; which worker trained which,
