@@ -61,7 +61,7 @@ def pruner(settings: dict[str, Any], max_epochs: int) -> optuna.pruners.BasePrun
     # --8<-- [end:pruner]
 
 
-def sampler(profile: Profile, settings: dict[str, Any], seed: int) -> optuna.samplers.TPESampler:
+def sampler(settings: dict[str, Any], seed: int) -> optuna.samplers.TPESampler:
     import optuna
 
     with warnings.catch_warnings():  # multivariate and constant_liar are marked experimental
@@ -122,7 +122,7 @@ class Job:
         return optuna.create_study(
             storage=storage,
             study_name=self.fitter.recorder.run_id,
-            sampler=sampler(self.profile, self.settings, seed),
+            sampler=sampler(self.settings, seed),
             pruner=pruner(self.settings, training.max_epochs),
             direction="minimize" if training.mode == "min" else "maximize",
             load_if_exists=True,  # a rerun resumes the study

@@ -418,11 +418,16 @@ def which_method(ev: Evidence) -> pd.DataFrame:
 
 def chosen_trials(ev: Evidence, method: str) -> list[int]:
     """The trials whose configuration is the one a run chose (results.csv), in trial order (a
-    halving candidate's epochs are its round's, so they are not compared)."""
+    halving candidate's epochs are its round's, so they are not compared; a pruned trial is
+    no candidate, unless every trial was pruned)."""
     result = ev.result(method)
     if result is None:
         return []
     names = [name for name in NAMES if name != EPOCHS or method != HALVING]
     tried = configurations(ev, method)
     same = (tried[names].astype(str) == result[names].astype(str)).all(axis=1)
+    stopped = ev.trials.loc[(ev.trials["method"] == method) & ev.trials["status"].eq(PRUNED),
+                            "trial"]  # fmt: skip
+    if len(set(stopped)) < len(tried):
+        same &= ~tried["trial"].isin(stopped)
     return [int(t) for t in tried.loc[same, "trial"]]

@@ -213,11 +213,9 @@ def best_so_far(ev: Evidence) -> Figure:
     every search on the same axes, with the untuned baseline's score on its holdout for
     reference."""
     fig, ax = _figure(9, 4.4)
-    clean = ev.searches[ev.searches["protocol"] == "clean"]
-    for i, method in enumerate(clean["method"]):
+    for method, colour in colours(ev).items():
         curve = analysis.anytime(ev, method)
-        ax.step(curve["evaluation"], curve["best"], where="post", color=series(i),
-                label=method)  # fmt: skip
+        ax.step(curve["evaluation"], curve["best"], where="post", color=colour, label=method)
     base = ev.baseline
     if base is not None:
         ax.axhline(base["selection_score"], color="black", ls="--", lw=1,
@@ -302,13 +300,11 @@ def anytime(ev: Evidence) -> Figure:
     the same axes; a diamond marks where its final model landed on the untouched test set."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained", sharey=True)
-    clean = ev.searches[ev.searches["protocol"] == "clean"]
-    for i, (_, result) in enumerate(clean.iterrows()):
-        curve = analysis.anytime(ev, result["method"])
+    for method, colour in colours(ev).items():
+        curve, result = analysis.anytime(ev, method), ev.result(method)
         for ax, x in zip(axes, ("seconds", "epochs_run"), strict=True):
-            ax.step(curve[x], curve["best"], where="post", color=series(i),
-                    label=result["method"])  # fmt: skip
-            ax.plot(curve[x].iloc[-1], result["test_accuracy"], "D", color=series(i),
+            ax.step(curve[x], curve["best"], where="post", color=colour, label=method)
+            ax.plot(curve[x].iloc[-1], result["test_accuracy"], "D", color=colour,
                     markersize=6, markeredgecolor="black", markeredgewidth=0.5)  # fmt: skip
     for ax, x in zip(axes, ("seconds of training so far", "epochs trained so far"), strict=True):
         ax.set_xscale("log")
@@ -569,8 +565,7 @@ def optuna_pruning(ev: Evidence, method: str = analysis.PRUNING) -> Figure:
     curves = analysis.pruning_curves(ev, method)
     monitor = ev.provenance["config"]["training"]["monitor"]
     trials = analysis.pruned(ev, method)
-    finished = set(trials.loc[~trials["pruned"], "trial"])
-    chosen = [t for t in analysis.chosen_trials(ev, method) if t in finished]  # not pruned
+    chosen = analysis.chosen_trials(ev, method)  # never a pruned trial
     fig, ax = _figure(8, 4.4)
     for _, curve in curves.groupby("trial"):
         cut = bool(curve["pruned"].iloc[0])

@@ -113,12 +113,7 @@ def _random_start(ev: Evidence, method: str) -> str:
         return ""
     key, model = RANDOM_STARTS[slug]
     n = int(ev.provenance["config"]["methods"].get(slug, {}).get(key, 0))
-    finished = analysis.pruned(ev, method) if slug == analysis.PRUNING else None
-    chosen = [
-        t
-        for t in analysis.chosen_trials(ev, method)
-        if finished is None or t in set(finished.loc[~finished["pruned"], "trial"])
-    ]
+    chosen = analysis.chosen_trials(ev, method)
     if not chosen:
         return ""
     trial = chosen[0]
