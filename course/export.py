@@ -54,7 +54,9 @@ RESULT_COLUMNS = [
 METHOD_COLUMNS = ["slug", "title", "summary", "kind"]
 CURVE_COLUMNS = ["method", "run_id", "trial", "fold", "epoch", "metric", "value"]
 PREDICTION_COLUMNS = ["method", "run_id", "row", "label", "predicted"]
-REPEAT_COLUMNS = ["method", "run_id", "seed", *RESULT_SCORES, "wall_seconds"]
+# what a run cost, beside its scores: the cost verdicts average it over the seeds as well
+REPEAT_COLUMNS = ["method", "run_id", "seed", *RESULT_SCORES, "wall_seconds", "n_trials",
+                  "n_fits", "epochs_run", "fit_seconds"]  # fmt: skip
 PACKAGES = (
     "hpo-course",
     "keras",
@@ -183,9 +185,7 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
                 **result["params"],
                 **{k: result[k] for k in RESULT_SCORES},
                 "tied": result["tied"],
-                "n_trials": len({f["trial"] for f in fits}),
-                "n_fits": len(fits),
-                "epochs_run": sum(f["epochs_run"] for f in fits),
+                **_cost(fits),
                 "wall_seconds": run.seconds,
                 "protocol": run.protocol,
                 "backend": run.backend,
@@ -222,17 +222,24 @@ def _test_labels(run: Run, profile: Profile) -> list[int]:
     return split(load(Path(run.data_path)), run.seed, profile.test_size).y_test.tolist()
 
 
+def _cost(fits: list[dict[str, Any]]) -> dict[str, int]:
+    """What a run's fits cost, counted as results.csv and repeats.csv count it."""
+    return {"n_trials": len({f["trial"] for f in fits}), "n_fits": len(fits),
+            "epochs_run": sum(f["epochs_run"] for f in fits)}  # fmt: skip
+
+
 def repeats(ledger: Ledger, profile: Profile, data_sha256: str) -> list[dict[str, Any]]:
     """Each method's result under every seed of the profile's repeats (the first is the
     profile's own seed): what mean and standard deviation across seeds are computed from."""
     rows = []
     for seed in profile.seeds:
         for run in latest_runs(ledger, replace(profile, seed=seed), data_sha256):
-            result = ledger.result(run.run_id)
+            result, fits = ledger.result(run.run_id), ledger.fits(run.run_id)
             assert result is not None
             rows.append({"method": run.method, "run_id": run.run_id, "seed": seed,
                          **{k: result[k] for k in RESULT_SCORES},
-                         "wall_seconds": run.seconds})  # fmt: skip
+                         "wall_seconds": run.seconds, **_cost(fits),
+                         "fit_seconds": sum(f["seconds"] for f in fits)})  # fmt: skip
     return rows
 
 

@@ -15,7 +15,7 @@ from course.registry import load_profile
 from course.report import analysis
 from course.report.evidence import Evidence
 from course.space import EPOCHS, HYPERPARAMETERS, LEARNING_RATE, NAMES, UNITS
-from course.stats import holm, mcnemar
+from course.stats import corrected_t, holm, mcnemar
 from tests.conftest import ledger_fits, read_csv, run_course
 
 PROFILE = load_profile("quick")
@@ -52,6 +52,20 @@ def test_holm_multiplies_the_smallest_p_by_the_number_of_tests_and_stays_monoton
     assert adjusted[3] == pytest.approx(0.5)
 
 
+def test_the_corrected_t_test_inflates_the_variance_of_overlapping_splits() -> None:
+    """Nadeau and Bengio: var/J becomes (1/J + n_test/n_train) var, so a difference a plain
+    paired t-test calls significant across three overlapping splits can stop being one."""
+    from scipy.stats import t, ttest_rel
+
+    a, b = np.array([0.42, 0.40, 0.45]), np.array([0.38, 0.37, 0.39])
+    d = a - b
+    statistic = d.mean() / math.sqrt((1 / 3 + 0.2 / 0.8) * d.var(ddof=1))
+    assert corrected_t(a, b, 0.2) == pytest.approx(2 * t.sf(statistic, 2))
+    assert ttest_rel(a, b).pvalue < 0.05 < corrected_t(a, b, 0.2)
+    assert corrected_t(a, a, 0.2) == 1.0 and corrected_t(a[:1], b[:1], 0.2) == 1.0
+    assert corrected_t(a, a - 0.01, 0.2) < 1e-9  # the same gain under every seed
+
+
 def _evidence(accuracies: dict[str, list[float]], y_pred: dict[str, np.ndarray]) -> Evidence:
     """Evidence with only what the decision rules read: results, predictions, repeats."""
     y = np.zeros(200, dtype=int)
@@ -71,7 +85,8 @@ def _evidence(accuracies: dict[str, list[float]], y_pred: dict[str, np.ndarray])
     ])  # fmt: skip
     empty = pd.DataFrame()
     return Evidence(results=results, trials=empty, curves=empty, classes=empty, features=empty,
-                    predictions=predictions, repeats=repeats, provenance={})  # fmt: skip
+                    predictions=predictions, repeats=repeats,
+                    provenance={"config": {"test_size": 0.2}})  # fmt: skip
 
 
 def test_one_seed_is_judged_by_mcnemar_on_the_same_rows() -> None:
@@ -89,12 +104,43 @@ def test_repeats_over_seeds_decide_when_there_are_enough() -> None:
     same = {"a": np.where(rows < 80, 0, 1), "b": np.where(rows < 80, 0, 1)}  # one seed: equal
     steady = {"a": [0.45, 0.47, 0.46, 0.48, 0.44], "b": [0.40, 0.41, 0.41, 0.42, 0.39]}
     verdict, words = analysis.compare(_evidence(steady, same), "a", "b")
-    assert verdict == 1 and "5 seeds" in words and "t-test" in words
+    assert verdict == 1 and "5 seeds" in words and "corrected resampled t-test" in words
     noisy = {"a": [0.45, 0.38, 0.46, 0.37, 0.44], "b": [0.40, 0.43, 0.41, 0.42, 0.39]}
     assert analysis.compare(_evidence(noisy, same), "a", "b")[0] == 0
     table = analysis.repeat_summary(_evidence(steady, same)).set_index("method")
     assert table.loc["a", "test_mean"] == pytest.approx(np.mean(steady["a"]))
     assert table.loc["a", "test_sd"] == pytest.approx(np.std(steady["a"], ddof=1))
+
+
+def _cost_evidence(hyperband_epochs: int) -> Evidence:
+    """kt-hyperband beside a grid loop and GridSearchCV: Hyperband is the slowest in seconds
+    (a fixed second and a half per trial), and trains `hyperband_epochs` epochs in all."""
+    runs = {"grid-loop": (24, 300, 24.0), "grid-search-cv": (24, 1200, 80.0),
+            "kt-hyperband": (20, hyperband_epochs, 100.0)}  # trials, epochs, wall seconds
+    results = pd.DataFrame([
+        {"method": m, "slug": m, "kind": "search", "protocol": "clean", "seed": 42,
+         "n_trials": n, "n_fits": n, "epochs_run": e, "wall_seconds": w}
+        for m, (n, e, w) in runs.items()
+    ])  # fmt: skip
+    trials = pd.DataFrame([
+        {"method": m, "trial": i, "epochs_run": e // n + i % 3,
+         "seconds": (1.5 if m == "kt-hyperband" else 0.0) + 0.05 * (e // n + i % 3)}
+        for m, (n, e, _) in runs.items() for i in range(n)
+    ])  # fmt: skip
+    repeats = results[["method", "seed", *analysis.COSTS]]
+    return Evidence(results=results, trials=trials, repeats=repeats, provenance={})
+
+
+def test_hyperbands_cost_is_judged_by_epochs_and_its_fixed_seconds_are_measured() -> None:
+    from course.report.conclusions import NOT_SUPPORTED, SUPPORTED, claim_hyperband_costly
+
+    cheap = _cost_evidence(hyperband_epochs=100)
+    assert analysis.fixed_seconds(cheap, ["kt-hyperband"]) == pytest.approx(1.5)
+    assert analysis.fixed_seconds(cheap, ["grid-loop"]) == pytest.approx(0.0, abs=1e-9)
+    verdict = claim_hyperband_costly(cheap)  # slowest in seconds, cheapest in epochs
+    assert verdict.verdict == NOT_SUPPORTED and "about 1.5 s" in verdict.evidence
+    assert "`grid-search-cv` 1200 (ratio 0.08)" in verdict.evidence
+    assert claim_hyperband_costly(_cost_evidence(hyperband_epochs=1000)).verdict == SUPPORTED
 
 
 # --- on a real quick study --------------------------------------------------------------------
@@ -532,6 +578,17 @@ def test_which_method_has_one_row_per_clean_search_and_types_no_result() -> None
 
     assert described(tables.which_method(better)) == described(text)
     assert "3-fold CV" in described(text)[0][0] and "holdout" in described(text)[1][0]
+
+
+def test_the_seed_protocol_run_is_paired_with_no_search_and_ranked_apart() -> None:
+    from course.report import tables
+
+    ev = _study()
+    seed = "grid-loop[seed-protocol]"
+    pairs = analysis.paired(ev)
+    assert len(pairs) == 3 and seed not in set(pairs["a"]) | set(pairs["b"])  # 3 clean searches
+    rows = [line for line in tables.scoreboard(ev).splitlines() if line.startswith("| `")]
+    assert rows[-1].startswith(f"| `{seed}` (chose on the test rows: not comparable)")
 
 
 def test_the_new_includes_exist_when_the_study_ran_none_of_the_methods() -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 from course.errors import CourseError
 from course.report.evidence import PRUNED, Evidence
 from course.space import EPOCHS, NAMES
-from course.stats import holm, mcnemar, paired_seeds, spearman
+from course.stats import corrected_t, holm, mcnemar, spearman
 
 ALPHA = 0.05  # a verdict's difference counts below this p; the matrix also marks Holm-adjusted
 MIN_SEEDS = 3  # repeats needed before verdicts use them instead of one seed's test rows
@@ -28,10 +28,11 @@ SAMPLERS = ("grid-loop", "randomized-search-cv", "halving-random-search-cv", "kt
 
 
 def paired(ev: Evidence) -> pd.DataFrame:
-    """Every two searches' final models on the same test rows: McNemar's exact test, with
-    Holm's adjustment over all pairs. One row per pair (a before b in results order)."""
+    """Every two clean-protocol searches' final models on the same test rows: McNemar's exact
+    test, with Holm's adjustment over all pairs. One row per pair (a before b in results
+    order). The seed-protocol run chose on these test rows, so it is no search to compare."""
     columns = ["a", "b", "difference", "a_only", "b_only", "p_value", "p_holm"]
-    labels = list(ev.searches["method"])
+    labels = list(ev.searches.loc[ev.searches["protocol"] == "clean", "method"])
     if not labels:
         return pd.DataFrame(columns=columns)
     y, predicted = _test_rows(ev, labels)
@@ -89,6 +90,27 @@ def versus_baseline(ev: Evidence) -> pd.DataFrame:
     return frame
 
 
+def versus_baseline_seeds(ev: Evidence) -> pd.DataFrame:
+    """Every clean-protocol search against the untuned baseline across the seeds both ran
+    under (at least MIN_SEEDS): the mean difference in test accuracy (search minus baseline)
+    and the corrected resampled t-test, Holm-adjusted over the searches. Empty otherwise."""
+    columns = ["method", "seeds", "difference", "p_value", "p_holm"]
+    base = ev.baseline
+    wide = ev.repeats.pivot_table(index="seed", columns="method", values="test_accuracy")
+    if base is None or base["method"] not in wide:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for label in ev.searches.loc[ev.searches["protocol"] == "clean", "method"]:
+        both = wide[[label, base["method"]]].dropna() if label in wide else wide.iloc[:0]
+        if len(both) >= MIN_SEEDS:
+            a, b = both[label].to_numpy(), both[base["method"]].to_numpy()
+            rows.append({"method": label, "seeds": len(both), "difference": float((a - b).mean()),
+                         "p_value": corrected_t(a, b, test_fraction(ev))})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns[:-1])
+    frame["p_holm"] = holm(list(frame["p_value"])) if rows else []
+    return frame
+
+
 def test_rows(ev: Evidence) -> int:
     """How many test rows every final model was scored on."""
     first = ev.predictions["method"].iloc[0]
@@ -123,23 +145,69 @@ def repeat_summary(ev: Evidence) -> pd.DataFrame:
 
 def compare(ev: Evidence, a: str, b: str) -> tuple[int, str]:
     """Whether run `a` beats run `b` beyond noise: +1 (a better), -1 (b better) or 0 (cannot
-    tell), with the evidence in words. Uses the repeats (paired t-test across seeds) when both
-    runs have at least MIN_SEEDS seeds in common, else McNemar's test on one seed's test rows."""
+    tell), with the evidence in words. Uses the repeats (Nadeau and Bengio's corrected
+    resampled t-test across seeds, `course.stats.corrected_t`) when both runs have at least
+    MIN_SEEDS seeds in common, else McNemar's test on one seed's test rows: two fitted models,
+    which says nothing of how the two methods would do on another split."""
     wide = ev.repeats.pivot_table(index="seed", columns="method", values="test_accuracy")
     both = wide[[a, b]].dropna() if {a, b} <= set(wide.columns) else wide.iloc[:0]
     if len(both) >= MIN_SEEDS:
-        p = paired_seeds(both[a].to_numpy(), both[b].to_numpy())
+        p = corrected_t(both[a].to_numpy(), both[b].to_numpy(), test_fraction(ev))
         diff = float((both[a] - both[b]).mean())
         words = (f"`{a}` {both[a].mean():.3f} ± {both[a].std():.3f} vs `{b}` "
                  f"{both[b].mean():.3f} ± {both[b].std():.3f} over {len(both)} seeds "
-                 f"(paired t-test p = {p:.3f})")  # fmt: skip
+                 f"(corrected resampled t-test p = {p:.3f})")  # fmt: skip
         return (int(np.sign(diff)) if p < ALPHA else 0), words
     y, predicted = _test_rows(ev, [a, b])
     test = mcnemar(y, predicted[a], predicted[b])
     diff, p = test.difference, test.p_value
-    words = (f"`{a}` {_interval(ev, a)} vs `{b}` {_interval(ev, b)}; on the same test rows "
-             f"McNemar p = {p:.3f}")  # fmt: skip
+    words = (f"`{a}` {_interval(ev, a)} vs `{b}` {_interval(ev, b)}; the two fitted models on "
+             f"the same test rows, McNemar p = {p:.3f}")  # fmt: skip
     return (int(np.sign(diff)) if p < ALPHA else 0), words
+
+
+def test_fraction(ev: Evidence) -> float:
+    """The share of rows each seed's split holds out for testing (the corrected test's
+    n_test / (n_test + n_train))."""
+    return float(ev.provenance["config"]["test_size"])
+
+
+def seeds(ev: Evidence) -> int:
+    """How many seeds the study repeated itself under."""
+    return int(ev.repeats["seed"].nunique())
+
+
+def test_means(ev: Evidence) -> pd.Series:
+    """Each run's test accuracy as the verdicts rank it: the mean over the seeds when the study
+    ran at least MIN_SEEDS of them (runs missing a seed left out), else its one seed's."""
+    summary = repeat_summary(ev)
+    if seeds(ev) >= MIN_SEEDS:
+        return summary.set_index("method")["test_mean"]
+    return ev.results.set_index("method")["test_accuracy"]
+
+
+COSTS = ("epochs_run", "n_fits", "n_trials", "wall_seconds")
+
+
+def costs(ev: Evidence) -> pd.DataFrame:
+    """What each run cost, by label: epochs trained (every fit, folds and final model
+    included), fits, trials and wall seconds; the mean over the seeds where the repeats record
+    them, else the one seed's results."""
+    if set(COSTS) <= set(ev.repeats):
+        return ev.repeats.groupby("method")[list(COSTS)].mean()
+    return ev.results.set_index("method")[list(COSTS)]
+
+
+def fixed_seconds(ev: Evidence, labels: list[str]) -> float:
+    """The seconds a fit of these runs costs before its first epoch: the intercept of a least-
+    squares line of each fit's seconds against the epochs it trained (trials.csv; a pruned fit
+    included, it trained what it trained). NaN with fewer than two distinct epoch counts.
+    Wall seconds mix this fixed cost with training, which is why cost is judged by epochs."""
+    fits = ev.trials[ev.trials["method"].isin(labels)]
+    if fits["epochs_run"].nunique() < 2:
+        return float("nan")
+    _, intercept = np.polyfit(fits["epochs_run"], fits["seconds"], 1)
+    return float(intercept)
 
 
 def _interval(ev: Evidence, label: str) -> str:
@@ -414,6 +482,19 @@ def which_method(ev: Evidence) -> pd.DataFrame:
     frame = clean[["method", "slug", "test_accuracy", "test_ci_low", "test_ci_high",
                    "epochs_run", "wall_seconds", "n_fits"]].reset_index(drop=True)  # fmt: skip
     return frame.assign(folds=[ev.folds(m) for m in frame["method"]])
+
+
+def shown_fit(ev: Evidence, method: str = "grid-loop") -> tuple[pd.Series, pd.DataFrame]:
+    """The fit of the configuration a run chose (its first, for a CV search's folds) and its
+    learning curves, one column per metric by epoch: what the callbacks page shows."""
+    result = ev.result(method)
+    assert result is not None
+    trials = ev.trials[ev.trials["method"] == method]
+    chosen = (trials[list(NAMES)].astype(str) == result[list(NAMES)].astype(str)).all(axis=1)
+    fit = trials[chosen].iloc[0]
+    curves = ev.curves[(ev.curves["method"] == method) & (ev.curves["trial"] == fit["trial"])
+                       & (ev.curves["fold"] == fit["fold"])]  # fmt: skip
+    return fit, curves.pivot_table(index="epoch", columns="metric", values="value")
 
 
 def chosen_trials(ev: Evidence, method: str) -> list[int]:

@@ -35,29 +35,41 @@ def provenance(ev: Evidence) -> str:
     shown = ("keras", "jax", "tensorflow", "scikit-learn", "keras-tuner")
     versions = ", ".join(f"{k} {v}" for k, v in p["packages"].items() if k in shown and v)
     commit = (p.get("git_commit") or "unknown")[:10]
+    seeds = p["seeds"]
+    commands = list(dict.fromkeys(r["command"] for r in p.get("runs", []))) or [p["command"]]
+    said = ", ".join(f"`{c}`" for c in commands)
+    rerun = ""
+    if all(c.startswith("course run-all") for c in commands):  # the whole study, once more
+        options = [f"--profile {p['profile']}"]
+        options += [f"--seed {seeds[0]}"] if seeds[0] != p["config"].get("seed") else []
+        options += [f"--repeats {len(seeds)}"] if len(seeds) > 1 else []
+        rerun = f"; to rerun it all: `course run-all {' '.join(options)}`"
     return (
         f'!!! info "Evidence on this page"\n'
-        f"    Profile `{p['profile']}`, seed {', '.join(map(str, p['seeds']))}, finished "
-        f"{p['finished_at'][:16].replace('T', ' ')} UTC on {p['cpu_count']} CPUs "
-        f"({p['platform']}), Keras backend `{p['keras_backend']}`; {versions}; "
-        f"command `{p['command']}`, commit `{commit}`.\n"
+        f"    Profile `{p['profile']}`, seed{'s' if len(seeds) > 1 else ''} "
+        f"{', '.join(map(str, seeds))}, finished {p['finished_at'][:16].replace('T', ' ')} UTC "
+        f"on {p['cpu_count']} CPUs ({p['platform']}), Keras backend `{p['keras_backend']}`; "
+        f"{versions}; command{'s' if len(commands) > 1 else ''} {said}{rerun}, commit "
+        f"`{commit}`.\n"
     )
 
 
 def scoreboard(ev: Evidence) -> str:
     """Every search side by side (each method's page lists the configuration it chose), then
-    the untuned baseline apart: it searched nothing, so it is not ranked with them."""
-    rows = [
-        (f"`{r['method']}`", f"{r['selection_score']:.3f}", _count(r, "tied"), interval(r),
-         f"{r['wall_seconds']:.0f}", r["n_trials"], r["n_fits"], r["epochs_run"])
-        for _, r in ev.searches.iterrows()
-    ]  # fmt: skip
+    apart the seed-protocol run (it chose on the test rows) and the untuned baseline (it
+    searched nothing): neither is ranked with the searches."""
+
+    def row(r: pd.Series, name: str, tied: str) -> tuple:
+        return (name, f"{r['selection_score']:.3f}", tied, interval(r), f"{r['wall_seconds']:.0f}",
+                r["n_trials"], r["n_fits"], r["epochs_run"])  # fmt: skip
+
+    searches = ev.searches.sort_values("protocol", key=lambda p: p != "clean", kind="stable")
+    rows = [row(r, f"`{r['method']}`" + ("" if r["protocol"] == "clean" else
+                " (chose on the test rows: not comparable)"), _count(r, "tied"))
+            for _, r in searches.iterrows()]  # fmt: skip
     base = ev.baseline
     if base is not None:
-        rows.append((f"`{base['method']}` (untuned, not a search)",
-                     f"{base['selection_score']:.3f}", "—", interval(base),
-                     f"{base['wall_seconds']:.0f}", base["n_trials"], base["n_fits"],
-                     base["epochs_run"]))  # fmt: skip
+        rows.append(row(base, f"`{base['method']}` (untuned, not a search)", "—"))
     columns = ["method", "selection score", "tied", "test accuracy [95 % CI]", "seconds",
                "trials", "fits", "epochs run"]  # fmt: skip
     if "tied" not in ev.results:  # an export from before ties were counted
@@ -96,7 +108,7 @@ def method_results(ev: Evidence, slug: str) -> str:
             "chosen configuration",
         ],
         rows,
-    ) + "".join(_random_start(ev, label) for label in labels)
+    ) + "".join(_random_start(ev, label) + _hyperband_pick(ev, label) for label in labels)
 
 
 # The adaptive searchers that start with random trials: the setting that counts them, and what
@@ -123,6 +135,37 @@ def _random_start(ev: Evidence, method: str) -> str:
                 "picked over it.\n")  # fmt: skip
     return (f"\nThe chosen trial, {trial}, was proposed by {model}, after the first {n} random "
             f"ones (`{key}`).\n")  # fmt: skip
+
+
+def _hyperband_pick(ev: Evidence, method: str) -> str:
+    """Where a Hyperband pick came from: its `epochs` is the budget of the round it was
+    trained in, not a value the search tuned; and which rounds EarlyStopping could not act in,
+    being shorter than its patience."""
+    if str(ev.result(method)["slug"]) != "kt-hyperband":  # type: ignore[index]
+        return ""
+    chosen = analysis.chosen_trials(ev, method)
+    fits = ev.trials[ev.trials["method"] == method].set_index("trial")
+    if not chosen or "bracket" not in fits:
+        return ""
+    fit = fits.loc[chosen[-1]]
+    start = int(fit.get("initial_epoch", 0) or 0)
+    patience = int(ev.provenance["config"]["training"]["patience"])
+    rounds = fits.assign(length=fits[EPOCHS] - fits["initial_epoch"].fillna(0)).groupby(
+        ["bracket", "round"])["length"].max()  # fmt: skip
+    short = rounds[rounds <= patience]
+    origin = (f", continuing from epoch {start} the weights of the trial it was promoted from"
+              if start else ", trained from scratch")  # fmt: skip
+    text = (f"\nThe chosen configuration's `epochs {int(fit[EPOCHS])}` is not a tuned value: it "
+            f"is the budget of the round its final model came from (trial {chosen[-1]}, "
+            f"bracket {int(fit['bracket'])}, round {int(fit['round'])}{origin}); its best "
+            f"epoch was {int(fit['best_epoch'])}. ")  # fmt: skip
+    if short.empty:
+        return text + "\n"
+    return text + (
+        f"{len(short)} of the schedule's {len(rounds)} rounds train at most {patience} epochs, "
+        f"EarlyStopping's patience: in those, EarlyStopping cannot end a fit before its "
+        "budget, and only the round's cut judges the trials.\n"
+    )
 
 
 def _domain(domain: object) -> str:
@@ -189,6 +232,45 @@ def callbacks(ev: Evidence) -> str:
     )
 
 
+def callback_fit(ev: Evidence, method: str = "grid-loop") -> str:
+    """What the callbacks did in the fit the callbacks page draws, in words that follow the
+    curves: whether the monitored score was still improving, and how coarse accuracy is."""
+    if ev.result(method) is None:
+        return f"*This study did not run `{method}`.*\n"
+    fit, curves = analysis.shown_fit(ev, method)
+    training = ev.provenance["config"]["training"]
+    monitor, patience = training["monitor"], training["patience"]
+    best, stop = int(fit["best_epoch"]), int(fit["epochs_run"])
+    watched = curves[monitor]
+    lower = monitor.endswith("loss")
+    rows = round(ev.classes["rows"].sum() * (1 - ev.provenance["config"]["test_size"])
+                 * ev.provenance["config"]["validation_size"])  # fmt: skip
+    train = curves[monitor.removeprefix("val_")]
+    text = (f"In the fit drawn above (`{method}` trial {fit['trial']}), EarlyStopping watched "
+            f"`{monitor}`: its best, {watched[best]:.3f}, came at epoch {best}, and after "
+            f"{patience} epochs without a better one it stopped the fit at epoch {stop}, with "
+            f"`{monitor}` at {watched[stop]:.3f}. ")  # fmt: skip
+    worse = watched[stop] > watched[best] if lower else watched[stop] < watched[best]
+    if stop == best:
+        text += "It never stopped early: the budget ended it at its best epoch. "
+    elif worse and (train[stop] < train[best] if lower else train[stop] > train[best]):
+        text += (f"Meanwhile the training `{monitor.removeprefix('val_')}` kept improving "
+                 f"({train[best]:.3f} to {train[stop]:.3f}): the model was fitting its training "
+                 "rows better and its validation rows worse, which is what overfitting looks "
+                 "like, and the checkpoint kept the epoch before it. ")  # fmt: skip
+    else:
+        text += ("The validation score had not got clearly worse when it stopped: the fit "
+                 "hit a plateau, not necessarily overfitting. ")  # fmt: skip
+    steps = curves["val_accuracy"].round(6).nunique()
+    peak = int(curves["val_accuracy"].idxmax())
+    return text + (
+        f"Accuracy on its {rows} validation rows can only move in steps of one row, "
+        f"{100 / rows:.2f} points: over the {stop} epochs `val_accuracy` took {steps} distinct "
+        f"values, and it peaked at epoch {peak}"
+        + (" too" if peak == best else f", not {best}") + ".\n"
+    )  # fmt: skip
+
+
 def conclusions(verdicts: list[Verdict]) -> str:
     rows = [(i, v.claim, f"**{v.verdict}**", v.evidence) for i, v in enumerate(verdicts, 1)]
     return table(["#", "the seed notebook concluded", "verdict from this run", "evidence"], rows)
@@ -198,38 +280,61 @@ def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
     clean = ev.searches[ev.searches["protocol"] == "clean"]
     if clean.empty:
         return "No clean-protocol search has finished yet: run `course run-all`.\n"
+    labels = list(clean["method"])
+    seeds = analysis.seeds(ev)
     repeated = analysis.repeat_summary(ev).set_index("method")
-    means = repeated["test_mean"]
-    seeds = ev.repeats["seed"].nunique()
-    if seeds >= analysis.MIN_SEEDS and set(clean["method"]) <= set(means.index):
-        best = means[list(clean["method"])].idxmax()  # by the mean over the repeats
-        row = repeated.loc[best]
-        top_words = f"`{best}`'s {row['test_mean']:.3f} ± {row['test_sd']:.3f} over {seeds} seeds"
+    if seeds >= analysis.MIN_SEEDS and set(labels) <= set(repeated.index):
+        means = repeated.loc[labels, "test_mean"]
+        what = f"mean test accuracy over {seeds} seeds"
+        words = {m: f"{r['test_mean']:.3f} ± {r['test_sd']:.3f}" for m, r in repeated.iterrows()}
     else:
-        best = clean.loc[clean["test_accuracy"].idxmax(), "method"]
-        top_words = f"`{best}`'s {interval(ev.result(best))}"
-    tied = [m for m in clean["method"] if m != best and analysis.compare(ev, best, m)[0] == 0]
+        means = clean.set_index("method")["test_accuracy"]
+        what = "test accuracy"
+        words = {m: interval(ev.result(m)) for m in labels}
+    leaders = [m for m in labels if math.isclose(means[m], means.max())]
+    best = leaders[0]
+    top = f"`{best}`'s {words[best]}"
+    if len(leaders) > 1:  # e.g. two variants that chose the same configuration
+        top += (f", shared by {_and([f'`{m}`' for m in leaders[1:]])} (the same score to the "
+                "last row)")  # fmt: skip
+    others = [m for m in labels if m not in leaders]
+    tied = [m for m in others if analysis.compare(ev, best, m)[0] == 0]
     counts = pd.Series([v.verdict for v in verdicts]).value_counts()
     kinds = set(ev.results["kind"])
-    besides = [words for kind, words in (("baseline", "the untuned baseline"),
-                                         ("study", "the CV study")) if kind in kinds]  # fmt: skip
-    ran = ", ".join([f"{len(ev.searches)} searches", *besides])
-    ran = " and ".join(ran.rsplit(", ", 1))
+    besides = [name for kind, name in (("baseline", "the untuned baseline"),
+                                       ("study", "the CV study")) if kind in kinds]  # fmt: skip
+    slugs = clean["slug"].nunique()
+    searched = (f"{slugs} search methods in {len(clean)} runs" if len(clean) > slugs
+                else f"{len(clean)} search{'es' if len(clean) > 1 else ''}")  # fmt: skip
+    ran = " and ".join(", ".join([searched, *besides]).rsplit(", ", 1))
+    seed_runs = ev.searches[ev.searches["protocol"] != "clean"]
+    apart = (f" {_and([f'`{m}`' for m in seed_runs['method']])} reran a search under the seed "
+             "notebook's protocol, choosing on the test rows: it measures optimism and is "
+             "compared with no search." if len(seed_runs) else "")  # fmt: skip
+    fits = int(ev.repeats["n_fits"].sum()) if "n_fits" in ev.repeats else len(ev.trials)
+    under = f" under {seeds} seeds" if seeds > 1 else ""
     return (
-        f"The latest `{ev.provenance['profile']}` study ran {ran} in {len(ev.trials)} fits. "
-        f"The highest test accuracy is {top_words}; "
-        f"{len(tied)} of the other {len(clean) - 1} searches cannot be told "
-        f"apart from it ({_rule(ev)}). {tuning_bought(ev)} Of the seed notebook's five "
-        "conclusions: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".\n"
-    )
+        f"The latest `{ev.provenance['profile']}` study ran {ran}{under}, in {fits} fits."
+        f"{apart} The highest {what} is {top}; {len(tied)} of the other {len(others)} search runs "
+        f"cannot be told apart from it ({_rule(ev)}). {tuning_bought(ev)} Of the seed "
+        "notebook's five conclusions: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+        + ".\n"
+    )  # fmt: skip
 
 
 def _rule(ev: Evidence) -> str:
-    """How `analysis.compare` decides, in words."""
-    seeds = ev.repeats["seed"].nunique()
+    """How `analysis.compare` decides, in words, with what that test can see."""
+    seeds = analysis.seeds(ev)
     if seeds >= analysis.MIN_SEEDS:
-        return f"paired t-test over {seeds} seeds, p ≥ {analysis.ALPHA}"
-    return f"McNemar's test on the same test rows, p ≥ {analysis.ALPHA}"
+        from scipy.stats import t
+
+        return (f"Nadeau and Bengio's corrected resampled t-test over {seeds} seeds, p ≥ "
+                f"{analysis.ALPHA}; with {seeds} seeds it has {seeds - 1} degrees of freedom, "
+                f"so a mean difference must reach {t.ppf(1 - analysis.ALPHA / 2, seeds - 1):.1f} "
+                "times its corrected standard error to count: a weak test, for which "
+                "\"cannot be told apart\" is the expected answer")  # fmt: skip
+    return (f"McNemar's test of the two fitted models on the same test rows, p ≥ "
+            f"{analysis.ALPHA}")  # fmt: skip
 
 
 def cv_fractions(ev: Evidence) -> str:
@@ -314,10 +419,12 @@ def paired(ev: Evidence) -> str:
     ]  # fmt: skip
     body = table(["pair (a − b)", "difference, points", "rows only a gets right",
                   "rows only b gets right", "McNemar p", "Holm-adjusted p"], rows)  # fmt: skip
+    seed = ev.results["seed"].iloc[0]
     return (
         f"Of the {len(pairs)} pairs of searches, {raw} differ at p < {analysis.ALPHA} on their "
         f"own and **{held}** once the p-values are adjusted for making {len(pairs)} comparisons "
-        "(Holm).\n\n"
+        f"(Holm). Each pair is two fitted models on seed {seed}'s test rows: a difference here "
+        "is one split's, not yet the methods'.\n\n"
         f'??? note "All {len(pairs)} pairs"\n\n'
         + "".join(f"    {line}\n" for line in body.splitlines())
     )
@@ -347,13 +454,15 @@ def cv_study(ev: Evidence) -> str:
             "—" if pd.isna(r["spread"]) else f"{r['spread']:.3f}",
             f"{r['spearman']:+.2f}",
             f"{r['test_mean']:.3f}",
-            f"{r['fits']} fits, {r['seconds']:.0f} s",
+            r["fits"],
+            f"{r['seconds']:.0f}",
             f"{r['pick_test']:.3f} [{r['pick_low']:.3f}, {r['pick_high']:.3f}]",
         )
         for _, r in summary.iterrows()
     ]
     columns = ["scheme", "rows a model learns from", "fold scores' sd", "Spearman with test",
-               "its models' mean test accuracy", "cost", "its pick on the test set"]  # fmt: skip
+               "its models' mean test accuracy", "fits", "seconds in fits",
+               "its pick on the test set"]  # fmt: skip
     return table(columns, rows)
 
 
@@ -699,8 +808,22 @@ def budgets(ev: Evidence) -> str:
         "seed-protocol run. *Wall seconds* is each run's time from its start to its final "
         "model, as the ledger recorded it, summed over the runs; *seconds in fits* adds up "
         "the fits' own times (with parallel workers it can exceed the wall time); *seconds "
-        "per fit* is wall seconds over fits.\n"
+        "per fit* is wall seconds over fits." + _study_time(ev) + "\n"
     )  # fmt: skip
+
+
+def _study_time(ev: Evidence) -> str:
+    """What the whole study took, every seed of the repeats included: what an instructor who
+    reruns it before a class has to plan for."""
+    per_seed = ev.repeats.groupby("seed")["wall_seconds"].sum() / 60
+    if len(per_seed) < 2:
+        return (f" The table is the whole study: {per_seed.sum():.0f} minutes of runs, under "
+                "one seed.")  # fmt: skip
+    minutes = ", ".join(f"{m:.0f}" for m in per_seed)
+    return (f" The table shows seed {ev.results['seed'].iloc[0]}'s runs; the study repeated "
+            f"every run under {len(per_seed)} seeds, {per_seed.sum():.0f} minutes of runs in "
+            f"all ({minutes} minutes per seed; the wall times of the runs added up, start-up "
+            "and export between them not counted).")  # fmt: skip
 
 
 NOTEBOOK_COMMAND = (f"course run grid-loop --profile {NOTEBOOK_PROFILE} --to "
@@ -779,6 +902,7 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
         "scoreboard": lambda: scoreboard(ev),
         "space": lambda: space(ev),
         "callbacks": lambda: callbacks(ev),
+        "callback-fit": lambda: callback_fit(ev),
         "conclusions": lambda: conclusions(verdicts(ev)),
         "baseline": lambda: baseline(ev),
         "distinct-values": lambda: distinct_values(ev),
