@@ -203,11 +203,27 @@ def fixed_seconds(ev: Evidence, labels: list[str]) -> float:
     squares line of each fit's seconds against the epochs it trained (trials.csv; a pruned fit
     included, it trained what it trained). NaN with fewer than two distinct epoch counts.
     Wall seconds mix this fixed cost with training, which is why cost is judged by epochs."""
-    fits = ev.trials[ev.trials["method"].isin(labels)]
+    return _line(ev.trials[ev.trials["method"].isin(labels)])[0]
+
+
+def _line(fits: pd.DataFrame) -> tuple[float, float]:
+    """(intercept, slope) of fits' seconds against their epochs; NaN where it cannot be told."""
     if fits["epochs_run"].nunique() < 2:
-        return float("nan")
-    _, intercept = np.polyfit(fits["epochs_run"], fits["seconds"], 1)
-    return float(intercept)
+        return float("nan"), float("nan")
+    slope, intercept = np.polyfit(fits["epochs_run"], fits["seconds"], 1)
+    return float(intercept), float(slope)
+
+
+def fit_costs(ev: Evidence) -> pd.DataFrame:
+    """Per method (slug, its variants and seed-protocol run together, in results order): how
+    many fits, the seconds a fit costs before its first epoch and the seconds per epoch after
+    it, from a least-squares line through its fits (`fixed_seconds`)."""
+    rows = []
+    for slug, runs in ev.results.groupby("slug", sort=False):
+        fits = ev.trials[ev.trials["method"].isin(runs["method"])]
+        fixed, per_epoch = _line(fits)
+        rows.append({"slug": slug, "fits": len(fits), "fixed": fixed, "per_epoch": per_epoch})
+    return pd.DataFrame(rows, columns=["slug", "fits", "fixed", "per_epoch"])
 
 
 def _interval(ev: Evidence, label: str) -> str:

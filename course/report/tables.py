@@ -826,6 +826,27 @@ def _study_time(ev: Evidence) -> str:
             "and export between them not counted).")  # fmt: skip
 
 
+def fit_costs(ev: Evidence) -> str:
+    """Each method's fixed seconds per fit and seconds per epoch: why seconds and epochs rank
+    the methods' costs differently."""
+    frame = analysis.fit_costs(ev)
+
+    def fixed(x: float) -> str:
+        return "—" if pd.isna(x) else "< 0.05" if x < 0.05 else f"{x:.2f}"
+
+    rows = [(f"`{r['slug']}`", r["fits"], fixed(r["fixed"]),
+             "—" if pd.isna(r["per_epoch"]) else f"{1000 * r['per_epoch']:.0f}")
+            for _, r in frame.iterrows()]  # fmt: skip
+    return table(["method", "fits", "seconds before the first epoch", "ms per epoch"], rows) + (
+        "\nFrom a least-squares line through each method's fits (`trials.csv`, seed "
+        f"{ev.results['seed'].iloc[0]}): a fit's seconds against the epochs it trained. The "
+        "intercept is what a fit costs however short it is (building and compiling a model, a "
+        "library's bookkeeping per trial, loading the best checkpoint); the slope is the price "
+        "of one more epoch. Below 0.05 s the intercept is too small to tell from zero; a dash "
+        "marks a method whose fits all trained as many epochs.\n"
+    )
+
+
 NOTEBOOK_COMMAND = (f"course run grid-loop --profile {NOTEBOOK_PROFILE} --to "
                     f"docs/generated/{NOTEBOOK_DIR}")  # fmt: skip
 
@@ -907,6 +928,7 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
         "baseline": lambda: baseline(ev),
         "distinct-values": lambda: distinct_values(ev),
         "budgets": lambda: budgets(ev),
+        "fit-costs": lambda: fit_costs(ev),
         "seed-space": lambda: seed_space(ev),
         "cv-fractions": lambda: cv_fractions(ev),
         "benchmark": lambda: benchmark(ev.benchmark),
