@@ -205,12 +205,14 @@ def claim_randomized_trade_off(ev: Evidence) -> Verdict:
     more, more_words = better(ev, many["method"], few["method"])
     folds, folds_words = better(ev, few["method"], cv3["method"])
     epochs = analysis.costs(ev)["epochs_run"]
-    parts = [
-        vs_grid != NOT_SUPPORTED and epochs[few["method"]] < epochs["grid-search-cv"],
-        more != SUPPORTED,
-        folds == SUPPORTED,
+    # each part of the claim: does the evidence contradict it, and does it establish it?
+    contradicted = [
+        vs_grid == NOT_SUPPORTED or epochs[few["method"]] >= epochs["grid-search-cv"],
+        more == SUPPORTED,
+        folds == NOT_SUPPORTED,
     ]
-    verdict = SUPPORTED if all(parts) else (TOO_CLOSE if parts[0] and parts[1] else NOT_SUPPORTED)
+    established = not any(contradicted[:2]) and folds == SUPPORTED
+    verdict = NOT_SUPPORTED if any(contradicted) else SUPPORTED if established else TOO_CLOSE
     return Verdict(
         claim,
         verdict,
