@@ -28,7 +28,10 @@
 # 4. let the real grid loop train them, exactly as `course run grid-loop --config my.toml` would,
 # 5. see why opening the optimiser without the learning rate is a trap.
 #
-# Everything runs in a temporary folder, so your checkout is not touched.
+# The training runs in a temporary folder, so your checkout is not touched. It needs the
+# dataset: `course.data.fetch` puts it in `data/telecust.csv` (under the checkout, or under the
+# folder you run this in), from `$COURSE_DATA_URL` if you set it, else from its canonical URL,
+# and checks its SHA-256, as `course data fetch` does.
 
 # %%
 import copy
@@ -46,7 +49,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from course.data import fetch
 from course.errors import CourseError
+from course.lessons import checkout
+from course.paths import DATA_FILE
 from course.registry import load_profile, parse_profile
 
 # %% [markdown]
@@ -90,8 +96,6 @@ for name, values in parse_profile(quick, "quick").space.grid_values().items():
 # of at most five epochs (`max_epochs`). Keep at least two hyperparameters tuned (two or more
 # grid values), because the report draws the grid as a heatmap over two of them.
 #
-# The cell ships with our own edit and prediction so that the site builds; change both.
-#
 # <details class="tip"><summary>Hint</summary>
 #
 # Count the grid values of every hyperparameter, including the ones you did not touch, and
@@ -104,23 +108,29 @@ for name, values in parse_profile(quick, "quick").space.grid_values().items():
 # %%
 mine = copy.deepcopy(quick)
 mine["description"] = "Exercise 1: a tiny grid of my own."
-mine["space"].update(  # <- your edit
+mine["training"].update(max_epochs=5, patience=2)
+mine["space"].update(  # <- your edit, for example units=[8, 16]
+)
+MY_PREDICTION = ...  # <- how many configurations does your grid have?
+
+# %% tags=["solution"]
+mine["space"].update(
     learning_rate={"low": 1e-4, "high": 1e-2, "log": True, "grid_points": 2},
     units=[8, 16],
     input_activation="relu",
 )
-mine["training"].update(max_epochs=5, patience=2)
-
-MY_PREDICTION = 4  # <- how many configurations does your grid have?
+MY_PREDICTION = 4  # 2 learning rates x 2 widths, every other hyperparameter fixed
 
 # %% [markdown]
 # ## Check
 #
-# `parse_profile` validates the profile (it raises a one-line `CourseError` naming the key if
-# something is wrong), `Space.grid_values()` gives what the grid methods try of each
-# hyperparameter, and `Space.size` counts the grid.
+# The check compares your prediction with the course's own count of your grid. `parse_profile`
+# validates the profile (it raises a one-line `CourseError` naming the key if something is
+# wrong), `Space.grid_values()` gives what the grid methods try of each hyperparameter, and
+# `Space.size` counts the grid.
 
 # %%
+assert MY_PREDICTION is not ..., "write your prediction in MY_PREDICTION"
 profile = parse_profile(mine, "my-grid")
 grid = profile.space.grid_values()
 counted = math.prod(len(values) for values in grid.values())
@@ -174,9 +184,6 @@ assert all(m.startswith("space.learning_rate") for m in messages[1:])
 # Now run the real grid loop on your grid. We write your profile to a TOML file and call the
 # command line, `course run grid-loop --config my-grid.toml`, inside a temporary folder; the
 # run writes its ledger and its evidence (`docs/generated/data/trials.csv`) there.
-#
-# The dataset comes from `$COURSE_DATA_URL` if it is set, else from the repository's
-# `data/telecust.csv` if you have fetched it, else from its canonical URL.
 
 
 # %%
@@ -204,10 +211,8 @@ runnable = {key: value for key, value in mine.items() if key != "methods"}  # gr
 print(to_toml(runnable))
 
 # %%
-root = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "mkdocs.yml").is_file()), None)
-env = dict(os.environ)
-if "COURSE_DATA_URL" not in env and root is not None and (root / "data/telecust.csv").is_file():
-    env["COURSE_DATA_URL"] = str(root / "data" / "telecust.csv")
+dataset = fetch(dest=(checkout() or Path.cwd()) / DATA_FILE)  # downloaded once, then verified
+env = {**os.environ, "COURSE_DATA_URL": str(dataset.resolve())}  # the run copies it from here
 
 with tempfile.TemporaryDirectory() as tmp:
     path = Path(tmp) / "my-grid.toml"
@@ -222,9 +227,10 @@ with tempfile.TemporaryDirectory() as tmp:
 # %% [markdown]
 # ## Check the run
 #
-# One row of `trials.csv` per fit: the grid loop fits every configuration once, at exactly the
-# grid's values; EarlyStopping may end a fit before its budget, and the checkpointed best epoch
-# is never later than the last epoch trained.
+# The check compares what the run recorded with the grid you predicted. One row of
+# `trials.csv` per fit: the grid loop fits every configuration once, at exactly the grid's
+# values; EarlyStopping may end a fit before its budget, and the checkpointed best epoch is
+# never later than the last epoch trained.
 
 # %%
 assert len(trials) == profile.space.size, "one fit per configuration"
@@ -257,16 +263,20 @@ unfair["space"].update(optimizer=["adam", "sgd"], learning_rate=1e-3, units=16)
 fair = copy.deepcopy(unfair)
 fair["space"]["learning_rate"] = {"low": 1e-4, "high": 1e-1, "log": True, "grid_points": 4}
 
-MY_UNFAIR, MY_FAIR = 2, 8  # <- your predictions
+MY_UNFAIR, MY_FAIR = ..., ...  # <- your predictions
 
+# %% tags=["solution"]
+MY_UNFAIR, MY_FAIR = 2, 8  # with the solution's grid: 2 optimisers x 1 rate, then x 4 rates
+
+# %%
 unfair_space = parse_profile(unfair, "unfair").space
 fair_space = parse_profile(fair, "fair").space
+assert (unfair_space.size, fair_space.size) == (MY_UNFAIR, MY_FAIR), "count both grids again"
+assert "learning_rate" not in unfair_space.tuned, "one step size for both optimisers"
+assert {"optimizer", "learning_rate"} <= set(fair_space.tuned)
 print("unfair:", unfair_space.tuned, unfair_space.size, "configurations")
 print("fair:  ", fair_space.tuned, fair_space.size, "configurations")
 print("learning rates the fair grid tries:", fair_space.grid_values()["learning_rate"])
-assert (unfair_space.size, fair_space.size) == (MY_UNFAIR, MY_FAIR)
-assert "learning_rate" not in unfair_space.tuned, "one step size for both optimisers"
-assert {"optimizer", "learning_rate"} <= set(fair_space.tuned)
 
 # %% [markdown]
 # In the fair grid, compare the *best* Adam fit with the *best* SGD fit (`trials.csv` holds

@@ -35,11 +35,13 @@
 
 # %%
 import json
-from pathlib import Path
 
 import pandas as pd
 
 from course.hyperband import plan
+from course.lessons import evidence
+
+SITE_URL = None  # where a downloaded copy fetches its evidence; the site build writes it here
 
 # %% [markdown]
 # ## Your prediction
@@ -50,8 +52,7 @@ from course.hyperband import plan
 # 2. the epochs per trial in each round of the most aggressive bracket,
 # 3. the total number of trials Hyperband runs.
 #
-# The cell ships with our prediction so that the site builds: cover it, write your own, and
-# run the check.
+# Write them in the cell below, replacing each `...`, then run the check.
 #
 # <details class="tip"><summary>Hint</summary>
 #
@@ -63,14 +64,23 @@ from course.hyperband import plan
 
 # %%
 MAX_EPOCHS, FACTOR = 9, 3
+MY_BRACKETS = ...  # <- a number
+MY_FIRST_BRACKET_EPOCHS = ...  # <- a list, one number per round
+MY_TRIALS = ...  # <- a number
+
+# %% tags=["solution"]
 MY_BRACKETS = 3
 MY_FIRST_BRACKET_EPOCHS = [1, 3, 9]
 MY_TRIALS = 23
 
 # %% [markdown]
 # ## Check your prediction
+#
+# The check compares your three numbers with `course.hyperband.plan(9, 3)`, the course's
+# reproduction of KerasTuner's arithmetic (the course's tests hold it to what KerasTuner runs).
 
 # %%
+assert ... not in (MY_BRACKETS, MY_FIRST_BRACKET_EPOCHS, MY_TRIALS), "write your predictions"
 schedule = pd.DataFrame(plan(MAX_EPOCHS, FACTOR))
 print(schedule.to_string(index=False))
 
@@ -92,17 +102,13 @@ print(f"{MY_TRIALS} trials: your prediction is right.")
 # "at most the planned number" per round, and for exactly the planned epochs.
 
 # %%
-root = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "mkdocs.yml").is_file()), None)
-generated = root / "docs" / "generated" if root is not None else None
-observed = pd.DataFrame()
-if generated is not None and (generated / "provenance.json").is_file():
-    provenance = json.loads((generated / "provenance.json").read_text(encoding="utf-8"))
-    settings = provenance["config"]["methods"]["kt-hyperband"]
-    print(f"Evidence from the `{provenance['profile']}` profile: {settings}")
-    trials = pd.read_csv(generated / "data" / "trials.csv")
-    observed = trials[trials["method"] == "kt-hyperband"]
+provenance = json.loads(evidence("provenance.json", SITE_URL).read_text(encoding="utf-8"))
+settings = provenance["config"]["methods"].get("kt-hyperband", {})
+print(f"Evidence from the `{provenance['profile']}` profile: kt-hyperband {settings}")
+trials = pd.read_csv(evidence("data/trials.csv", SITE_URL))
+observed = trials[trials["method"] == "kt-hyperband"]
 if observed.empty:
-    print("The latest study did not run kt-hyperband: run `course run-all` and come back.")
+    print("The latest study did not run kt-hyperband: its profile has no such method.")
 
 # %%
 if not observed.empty:
@@ -118,6 +124,9 @@ if not observed.empty:
 
 # %% [markdown]
 # ### Check the study
+#
+# This check compares the plan with one run: the trials KerasTuner's Hyperband ran in the
+# latest study, under its seed, round by round (how many, how many epochs, resumed from where).
 
 # %%
 if not observed.empty:
