@@ -35,8 +35,9 @@ FIGURES = {
     "dataset-features": "Histograms of the eleven features",
     "scoreboard": "Test accuracy with 95 % intervals and selection score for every method",
     "anytime": "Best-so-far selection score against seconds and epochs, with test accuracy",
-    "paired": "Matrix of paired accuracy differences between searches with McNemar p-values",
-    "optimism": "Selection score against untouched test accuracy for every search",
+    "paired": "Triangle of paired accuracy differences between the clean searches, "
+    "significant ones marked",
+    "optimism": "Optimism gap, selection score minus untouched test accuracy, of every search",
     "cv-study": "Scheme score against test accuracy per configuration, for each CV scheme",
     "grid-loop-heatmap": "Heatmap of the grid loop's best validation accuracy",
     "callbacks-curves": "Learning curves of the best fit with checkpoint and early stop marked",
