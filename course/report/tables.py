@@ -421,8 +421,9 @@ def paired(ev: Evidence) -> str:
                   "rows only b gets right", "McNemar p", "Holm-adjusted p"], rows)  # fmt: skip
     seed = ev.results["seed"].iloc[0]
     return (
-        f"Of the {len(pairs)} pairs of searches, {raw} differ at p < {analysis.ALPHA} on their "
-        f"own and **{held}** once the p-values are adjusted for making {len(pairs)} comparisons "
+        f"Of the {len(pairs)} pairs of searches, {raw} differ{'s' if raw == 1 else ''} at p < "
+        f"{analysis.ALPHA} on {'its' if raw == 1 else 'their'} own and **{held}** once the "
+        f"p-values are adjusted for making {len(pairs)} comparisons "
         f"(Holm). Each pair is two fitted models on seed {seed}'s test rows: a difference here "
         "is one split's, not yet the methods'.\n\n"
         f'??? note "All {len(pairs)} pairs"\n\n'
