@@ -11,10 +11,14 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.conftest import ROOT, dataset_source
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -64,8 +68,9 @@ def test_quick_study_builds_and_says_so(quick_study: Path, tmp_path: Path) -> No
 
 
 def nav_entries() -> list[str]:
-    """Every file the nav of mkdocs.yml lists, in nav order, relative to docs/."""
-    import yaml
+    """Every file the nav of mkdocs.yml lists, in nav order, relative to docs/ (read as mkdocs
+    reads it: with its `!ENV` tags)."""
+    from mkdocs.utils.yaml import yaml_load
 
     def walk(node: object) -> Iterator[str]:
         if isinstance(node, str):
@@ -77,7 +82,7 @@ def nav_entries() -> list[str]:
             for value in node.values():
                 yield from walk(value)
 
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     return list(walk(config["nav"]))
 
 
@@ -131,7 +136,239 @@ def served_site(built_site: Path) -> Iterator[str]:
     server.shutdown()
 
 
+# The three ways the site is read: a desktop browser, a phone, and a desktop in dark mode.
+CONTEXTS: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+              "is_mobile": True, "has_touch": True},
+    "dark": {"viewport": {"width": 1280, "height": 900}, "color_scheme": "dark"},
+}  # fmt: skip
+FIGURE = 'article img[src*="generated/figures/"]'  # the generated figures, not icons or logos
+LIGHTBOX = ".glightbox-container"
+LIGHTBOX_IMAGE = f"{LIGHTBOX} .gslide.current .gslide-image img"
+# The lightbox zooms in and out in half a second each way: the test does not wait for that.
+NO_ZOOM = f"{LIGHTBOX}, {LIGHTBOX} * {{ animation-duration: 1ms !important; }}"
+
+_BROKEN_IMAGES = """() => Array.from(document.images)
+    .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"""
+
+_FIGURES = """sel => Array.from(document.querySelectorAll(sel)).map(img => ({
+    src: img.getAttribute('src'),
+    natural: img.naturalWidth,
+    shown: img.getBoundingClientRect().width,
+    linked: img.parentElement.matches('a.glightbox') && img.parentElement.href === img.src,
+}))"""
+
+# How wide the page is, and when it is wider than the phone's screen, what sticks out past its
+# right edge: the outermost boxes only, leaving out what sits inside a box that clips or scrolls
+# it (a table's scroll box) or is fixed on screen. (The emulated phone zooms out to show a page
+# wider than its screen, so the screen's width is passed in, not read from `innerWidth`.)
+_SIDEWAYS = """width => {
+    const root = document.documentElement;
+    const scroll = Math.max(root.scrollWidth, document.body.scrollWidth);
+    if (scroll <= width) return {scroll, offenders: []};
+    const held = el => {
+        for (let a = el; a && a !== document.body; a = a.parentElement) {
+            const style = getComputedStyle(a);
+            if (style.position === 'fixed' || (a !== el && style.overflowX !== 'visible')) {
+                return true;
+            }
+        }
+        return false;
+    };
+    const out = el => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.right > width + 1 && !held(el);
+    };
+    const offenders = [];
+    for (const el of document.body.querySelectorAll('*')) {
+        if (!out(el) || (el.parentElement !== document.body && out(el.parentElement))) continue;
+        const r = el.getBoundingClientRect();
+        const cls = typeof el.className === 'string' ? el.className.trim() : '';
+        const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+            + (cls ? '.' + cls.split(/\\s+/).join('.') : '');
+        const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+        offenders.push(`${name} "${text}": ${Math.round(r.width)} px wide,`
+            + ` right edge at ${Math.round(r.right)} px`);
+    }
+    return {scroll, offenders};
+}"""
+
+# Words a line break cuts in two: a code token of a table cell (a method label, a file name),
+# or a word of a heading (a class name such as HalvingRandomSearchCV in a title).
+_BROKEN_WORDS = """() => {
+    const broken = [];
+    for (const code of document.querySelectorAll('article :is(td, th) code')) {
+        if (!/\\s/.test(code.textContent) && code.getClientRects().length > 1) {
+            broken.push(code.textContent);
+        }
+    }
+    for (const heading of document.querySelectorAll('article :is(h1, h2, h3)')) {
+        const walker = document.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of node.textContent.matchAll(/\\S+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const tops = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
+                if (tops.size > 1) broken.push(match[0]);
+            }
+        }
+    }
+    return broken;
+}"""
+
+# Tables that scroll sideways but let their first column scroll away with the rest (unless that
+# column is too wide to keep in view, which assets/tables.js marks).
+_UNSTUCK = """() => {
+    const unstuck = [];
+    for (const box of document.querySelectorAll('article .md-typeset__scrollwrap')) {
+        const table = box.querySelector('table');
+        if (box.scrollWidth <= box.clientWidth + 1 || table.hasAttribute('data-wide-first')) {
+            continue;
+        }
+        const first = table.querySelector('th, td');
+        box.scrollLeft = 100;
+        if (first.getBoundingClientRect().left < box.getBoundingClientRect().left - 1) {
+            unstuck.push(first.textContent.trim());
+        }
+        box.scrollLeft = 0;
+    }
+    return unstuck;
+}"""
+
+# The luminance (0-255) a figure shows at its corner: the PNG's pixel over what lies below it.
+_CORNER_LUMINANCE = """img => {
+    const rgba = s => {
+        const v = (s.match(/[\\d.]+/g) || []).map(Number);
+        return v.length < 3 ? [0, 0, 0, 0] : [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+    };
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 1;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 1, 1, 1, 1, 0, 0, 1, 1);
+    const d = ctx.getImageData(0, 0, 1, 1).data;
+    let under = rgba(getComputedStyle(img).backgroundColor);
+    if (under[3] === 0) under = rgba(getComputedStyle(document.body).backgroundColor);
+    const a = d[3] / 255;
+    const mix = i => d[i] * a + under[i] * (1 - a);
+    return 0.2126 * mix(0) + 0.7152 * mix(1) + 0.0722 * mix(2);
+}"""
+
+
+def _shot_name(path: str) -> str:
+    return path.strip("/").replace("/", "_") or "home"
+
+
+def _check_desktop(page: Page, path: str) -> list[str]:
+    """Every figure links to itself for the lightbox, and is shown at no less than half its
+    pixel width (narrower, its text is too small to read)."""
+    problems = []
+    for fig in page.evaluate(_FIGURES, FIGURE):
+        if not fig["linked"]:
+            problems.append(f"{path}: figure {fig['src']} does not open full size (no lightbox)")
+        if fig["shown"] < fig["natural"] / 2:
+            problems.append(
+                f"{path}: figure {fig['src']} shown {fig['shown']:.0f} px wide, less than half"
+                f" its {fig['natural']} px"
+            )
+    page.screenshot(path=str(ARTIFACTS / f"{_shot_name(path)}.png"), full_page=True)
+    return problems
+
+
+def _check_phone(page: Page, path: str) -> list[str]:
+    """Nothing scrolls sideways but a table in its box, which keeps its first column in view; no
+    word is cut in two; and every figure, tapped, opens at full size."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    problems = []
+    width = CONTEXTS["phone"]["viewport"]["width"]
+    sideways = page.evaluate(_SIDEWAYS, width)
+    if sideways["scroll"] > width or sideways["offenders"]:
+        problems.append(
+            f"{path}: scrolls sideways on a phone ({sideways['scroll']} px wide for {width} px): "
+            + "; ".join(sideways["offenders"])
+        )
+    problems += [f"{path}: {word!r} broken across lines" for word in page.evaluate(_BROKEN_WORDS)]
+    problems += [
+        f"{path}: the table whose first column is {head!r} scrolls it out of view"
+        for head in page.evaluate(_UNSTUCK)
+    ]
+    page.screenshot(path=str(ARTIFACTS / "phone" / f"{_shot_name(path)}.png"), scale="css")
+    page.add_style_tag(content=NO_ZOOM)
+    for index, fig in enumerate(page.evaluate(_FIGURES, FIGURE)):
+        image = page.locator(FIGURE).nth(index)
+        try:
+            image.evaluate("img => img.scrollIntoView({block: 'center'})")
+            image.click(timeout=5000)
+            shown = page.locator(LIGHTBOX_IMAGE)
+            shown.wait_for(state="visible", timeout=5000)
+            natural = shown.evaluate(
+                "img => img.complete ? img.naturalWidth"
+                " : new Promise(done => img.addEventListener('load', () => done(img.naturalWidth)))"
+            )
+            if natural != fig["natural"]:
+                problems.append(
+                    f"{path}: the lightbox shows {fig['src']} {natural} px wide, not"
+                    f" {fig['natural']} px"
+                )
+            page.keyboard.press("Escape")
+            page.locator(LIGHTBOX).wait_for(state="detached", timeout=5000)
+        except PlaywrightTimeout as error:
+            problems.append(f"{path}: figure {fig['src']} does not open full size: {error}")
+            page.keyboard.press("Escape")
+    return problems
+
+
+def _check_dark(page: Page, path: str) -> list[str]:
+    """The page is in the slate scheme, and its figures keep a light background."""
+    scheme = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+    if scheme != "slate":
+        return [f"{path}: dark mode asked, page in the {scheme!r} scheme"]
+    problems = []
+    for index, fig in enumerate(page.evaluate(_FIGURES, FIGURE)):
+        luminance = page.locator(FIGURE).nth(index).evaluate(_CORNER_LUMINANCE)
+        if luminance < 200:
+            problems.append(f"{path}: figure {fig['src']} on a dark background ({luminance:.0f})")
+    return problems
+
+
+def _check_downloads(page: Page, path: str) -> list[str]:
+    """An exercise page offers its notebook as a .py file and as a .ipynb file, both served."""
+    problems = []
+    for ext in (".py", ".ipynb"):
+        links = page.eval_on_selector_all(
+            f'article a[download][href$="{ext}"]', "links => links.map(a => a.href)"
+        )
+        if not links:
+            problems.append(f"{path}: no download link to a {ext} file")
+        for href in links:
+            status = page.request.get(href).status
+            if status != 200:
+                problems.append(f"{path}: download {href} answers HTTP {status}")
+    return problems
+
+
+def _report_errors(page: Page, at: list[str], problems: list[str]) -> None:
+    """Console errors, page errors and failed requests, each with its context and page."""
+
+    def report(what: str) -> None:
+        problems.append(f"{at[0]} {at[1]}: {what}")
+
+    page.on("console", lambda m: m.type == "error" and report(f"console: {m.text}"))
+    page.on("pageerror", lambda e: report(f"page error: {e}"))
+    page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"  # left for the next page
+            and report(f"failed request: {r.url} ({r.failure})"))  # fmt: skip
+
+
+CHECKS = {"desktop": _check_desktop, "phone": _check_phone, "dark": _check_dark}
+
+
 def test_every_page_renders_in_a_real_browser(built_site: Path, served_site: str) -> None:
+    """Every page of the nav, on a desktop, a phone and in dark mode: it loads with no error and
+    no broken image; on a phone nothing scrolls sideways and every figure opens full size; on a
+    desktop every figure is readable (at least half its pixel width); exercise pages offer their
+    downloads. Screenshots (desktop full-page, phone screen-sized) go to test-artifacts/."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("CI must install Debian's chromium for the browser test")
@@ -141,7 +378,8 @@ def test_every_page_renders_in_a_real_browser(built_site: Path, served_site: str
     pages = nav_pages(built_site)
     missing = sorted({_url(entry) for entry in nav_entries()} - set(pages))
     assert missing == [], missing  # every page of the nav was built, and is opened below
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    exercises = {_url(entry) for entry in nav_entries() if entry.startswith("exercises/")}
+    (ARTIFACTS / "phone").mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -150,21 +388,22 @@ def test_every_page_renders_in_a_real_browser(built_site: Path, served_site: str
                   "--disable-component-update", "--disable-sync", "--no-first-run",
                   "--disable-dev-shm-usage"],
         )  # fmt: skip
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
-        for path in pages:
-            response = page.goto(served_site + path, wait_until="networkidle")
-            assert response is not None and response.status == 200, path
-            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-            page.wait_for_load_state("networkidle")
-            broken = page.evaluate(
-                "Array.from(document.images)"
-                ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
-            )
-            problems += [f"{path}: broken image {src}" for src in broken]
-            name = path.strip("/").replace("/", "_") or "home"
-            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        for kind, options in CONTEXTS.items():
+            context = browser.new_context(**options)
+            page = context.new_page()
+            at = [kind, "/"]  # where the listeners report from
+            _report_errors(page, at, problems)
+            for number, path in enumerate(pages):
+                at[1] = path
+                response = page.goto(served_site + path, wait_until="load")
+                assert response is not None and response.status == 200, (kind, path)
+                if number == 0:  # the search index and its worker load after the page
+                    page.wait_for_load_state("networkidle")
+                broken = page.evaluate(_BROKEN_IMAGES)
+                problems += [f"{kind} {path}: broken image {src}" for src in broken]
+                problems += [f"{kind} {p}" for p in CHECKS[kind](page, path)]
+                if kind == "desktop" and path in exercises:
+                    problems += [f"{kind} {p}" for p in _check_downloads(page, path)]
+            context.close()
         browser.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
