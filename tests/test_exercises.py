@@ -20,7 +20,6 @@ import pytest
 from course import lessons
 from course.errors import CourseError
 from tests.conftest import ROOT, dataset_source
-from tests.test_site import built_site, served_site  # noqa: F401  (the suite's one build)
 
 EXERCISES = sorted(p.stem for p in (ROOT / "docs" / "exercises").glob("*.py"))
 READS_EVIDENCE = {"three-vs-five-folds", "hyperband-schedule", "is-it-real"}
@@ -73,7 +72,7 @@ def test_the_four_exercises_are_notebooks_with_solutions() -> None:
 
 
 @pytest.mark.parametrize("name", EXERCISES)
-def test_each_exercise_page_offers_its_notebook_and_script(built_site: Path, name: str) -> None:  # noqa: F811
+def test_each_exercise_page_offers_its_notebook_and_script(built_site: Path, name: str) -> None:
     folder = built_site / "exercises" / name
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert {f"{name}.ipynb", f"{name}.py"} <= _downloads(html)
@@ -88,7 +87,7 @@ def test_each_exercise_page_offers_its_notebook_and_script(built_site: Path, nam
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_a_downloaded_notebook_runs_in_an_empty_folder(
-    served_site: str,  # noqa: F811
+    served_site: str,
     name: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -176,8 +175,8 @@ def test_a_build_without_the_dataset_stops_with_one_clear_line(tmp_path: Path) -
 def test_evidence_outside_a_checkout_needs_a_site(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    built_site: Path,  # noqa: F811
-    served_site: str,  # noqa: F811
+    built_site: Path,
+    served_site: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COURSE_SITE_URL", raising=False)

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import ROOT, dataset_source
+from tests.conftest import ROOT, mkdocs_build
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-
-
-def mkdocs_build(project: Path, site: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "COURSE_DATA_URL": dataset_source()}
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
-        cwd=project, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
 
 
 def _project_copy(tmp: Path, generated: Path) -> Path:
@@ -41,15 +28,6 @@ def _project_copy(tmp: Path, generated: Path) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
     shutil.copy(ROOT / "CONTRIBUTING.md", project / "CONTRIBUTING.md")  # the contributors page
     return project
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site as a fresh clone builds it, from the committed evidence, without running."""
-    site = tmp_path_factory.mktemp("site")
-    proc = mkdocs_build(ROOT, site)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return site
 
 
 def test_fresh_clone_builds_strict_from_committed_evidence(built_site: Path) -> None:
@@ -120,20 +98,6 @@ def nav_pages(site: Path) -> list[str]:
         for folder in folders
         if folder.parts[:1] not in {("assets",), ("search",), ("generated",)}
     )
-
-
-@pytest.fixture(scope="session")
-def served_site(built_site: Path) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # keep the test output readable
-            pass
-
-    handler = functools.partial(Quiet, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 # The three ways the site is read: a desktop browser, a phone, and a desktop in dark mode.
