@@ -207,9 +207,15 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
         for name, rows in m.plans(profile.methods.get(m.slug, {})).items():
             write_atomic(data_dir / f"{name}.csv", _csv(list(rows[0]), rows))
     seeds = sorted({row["seed"] for row in repeat_rows})
-    write_atomic(
-        generated / "provenance.json", json.dumps(provenance(runs, seeds), indent=2) + "\n"
-    )
+    record = provenance(runs, seeds)
+    # the study finished with its last seed's last run, not with the first seed's it lists
+    everyone = [
+        run
+        for seed in profile.seeds
+        for run in latest_runs(ledger, replace(profile, seed=seed), data_sha256)
+    ]
+    record["finished_at"] = _iso(max(r.finished_at or 0 for r in everyone))
+    write_atomic(generated / "provenance.json", json.dumps(record, indent=2) + "\n")
     write_atomic(data_dir / "results.csv", _csv(RESULT_COLUMNS, results))
     return runs
 

@@ -63,7 +63,7 @@ def test_the_corrected_t_test_inflates_the_variance_of_overlapping_splits() -> N
     assert corrected_t(a, b, 0.2) == pytest.approx(2 * t.sf(statistic, 2))
     assert ttest_rel(a, b).pvalue < 0.05 < corrected_t(a, b, 0.2)
     assert corrected_t(a, a, 0.2) == 1.0 and corrected_t(a[:1], b[:1], 0.2) == 1.0
-    assert corrected_t(a, a - 0.01, 0.2) < 1e-9  # the same gain under every seed
+    assert corrected_t(a, a - 0.01, 0.2) == 1.0  # no spread to judge a difference against
 
 
 def _evidence(accuracies: dict[str, list[float]], y_pred: dict[str, np.ndarray]) -> Evidence:
@@ -646,3 +646,60 @@ def test_quick_study_tables_of_the_newer_searches_count_what_trials_csv_holds(
                  "optuna-tpe-pruning"):  # fmt: skip
         assert (figures / f"{name}.png").stat().st_size
         assert f"figures/{name}.png" in _generated(quick_study, f"figure-{name}.md")
+
+
+def _one_fit(val_loss: list[float], loss: list[float], budget: int, patience: int = 3) -> Evidence:
+    """A grid loop of one fit with these learning curves (val_accuracy flat but for one row)."""
+    params = _params(np.random.default_rng(0), epochs=budget)
+    best = int(np.argmin(val_loss)) + 1
+    fit = _fit_row("grid-loop", 0, params, epochs_run=len(val_loss), best_epoch=best)
+    curves = pd.DataFrame([
+        {"method": "grid-loop", "trial": 0, "fold": 0, "epoch": e, "metric": metric, "value": v}
+        for metric, values in (("val_loss", val_loss), ("loss", loss),
+                               ("val_accuracy", [0.4 + 0.00625 * (e == 2)
+                                                 for e in range(1, len(val_loss) + 1)]))
+        for e, v in enumerate(values, start=1)
+    ])  # fmt: skip
+    results = pd.DataFrame([{**fit, "selection_score": 0.4, "test_accuracy": 0.4}])
+    predictions = pd.DataFrame([{"method": "grid-loop", "row": i, "label": 0, "predicted": 0}
+                                for i in range(200)])  # fmt: skip
+    return Evidence(
+        results=results, trials=pd.DataFrame([fit]), curves=curves, predictions=predictions,
+        classes=pd.DataFrame({"rows": [500, 500]}),
+        provenance={"config": {"test_size": 0.2, "validation_size": 0.2, "space": SPACE,
+                               "training": {"monitor": MONITOR, "patience": patience}}},
+    )  # fmt: skip
+
+
+def test_the_callbacks_text_says_what_ended_the_fit_and_whether_it_overfitted() -> None:
+    from course.report.tables import callback_fit
+
+    overfit = callback_fit(_one_fit([1.3, 1.2, 1.25, 1.27, 1.3], [1.3, 1.2, 1.1, 1.0, 0.9], 40))
+    assert "stopped the fit at epoch 5" in overfit and "overfitting" in overfit
+    assert "160 validation rows" in overfit and "0.62 points" in overfit
+    assert "took 2 distinct values, and it peaked at epoch 2 too" in overfit
+    plateau = callback_fit(_one_fit([1.3, 1.2, 1.2, 1.2, 1.2], [1.3, 1.2, 1.2, 1.2, 1.2], 40))
+    assert "plateau" in plateau and "overfitting" not in plateau
+    budget = callback_fit(_one_fit([1.3, 1.2, 1.1, 1.15], [1.3, 1.2, 1.1, 1.0], 4))
+    assert "The epoch budget ended the fit at epoch 4" in budget
+    assert "EarlyStopping" in budget and "stopped the fit" not in budget
+
+
+def test_the_provenance_box_offers_a_rerun_only_for_a_whole_built_in_study() -> None:
+    from course.report.tables import provenance
+
+    def box(*commands: str, seeds: tuple[int, ...] = (42, 43, 44)) -> str:
+        runs = [{"command": c} for c in commands]
+        return provenance(Evidence(provenance={
+            "profile": "standard", "config": {"seed": 42}, "seeds": list(seeds),
+            "command": commands[-1], "runs": runs, "finished_at": "2026-12-01T21:54:25",
+            "cpu_count": 2, "platform": "Linux", "keras_backend": "jax", "packages": {},
+            "git_commit": "356b112b23e8"}))  # fmt: skip
+
+    assert "to rerun it all: `course run-all --profile standard --repeats 3`" in box(
+        "course run-all", "course run-all --repeats 3"
+    )
+    assert "seeds 42, 43, 44" in box("course run-all --repeats 3")
+    assert "--seed 7" in box("course run-all", seeds=(7,))
+    assert "rerun" not in box("course run-all --only grid-loop")
+    assert "rerun" not in box("course run grid-loop")

@@ -8,6 +8,7 @@ duplicated. Pure: evidence in, frames out.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -96,16 +97,15 @@ def versus_baseline_seeds(ev: Evidence) -> pd.DataFrame:
     and the corrected resampled t-test, Holm-adjusted over the searches. Empty otherwise."""
     columns = ["method", "seeds", "difference", "p_value", "p_holm"]
     base = ev.baseline
-    wide = ev.repeats.pivot_table(index="seed", columns="method", values="test_accuracy")
-    if base is None or base["method"] not in wide:
+    if base is None:
         return pd.DataFrame(columns=columns)
     rows = []
     for label in ev.searches.loc[ev.searches["protocol"] == "clean", "method"]:
-        both = wide[[label, base["method"]]].dropna() if label in wide else wide.iloc[:0]
-        if len(both) >= MIN_SEEDS:
-            a, b = both[label].to_numpy(), both[base["method"]].to_numpy()
-            rows.append({"method": label, "seeds": len(both), "difference": float((a - b).mean()),
-                         "p_value": corrected_t(a, b, test_fraction(ev))})  # fmt: skip
+        pair = across_seeds(ev, label, base["method"])
+        if pair is not None:
+            rows.append({"method": label, "seeds": len(pair[0]),
+                         "difference": float((pair[0] - pair[1]).mean()),
+                         "p_value": corrected_t(*pair, test_fraction(ev))})  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns[:-1])
     frame["p_holm"] = holm(list(frame["p_value"])) if rows else []
     return frame
@@ -143,20 +143,33 @@ def repeat_summary(ev: Evidence) -> pd.DataFrame:
     return frame[frame["seeds"] == seeds]
 
 
+def across_seeds(ev: Evidence, a: str, b: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two runs' test accuracies under the seeds both ran (seed order), when those are at
+    least MIN_SEEDS: what the corrected t-test pairs. None otherwise."""
+    wide = ev.repeats.pivot_table(index="seed", columns="method", values="test_accuracy")
+    if not {a, b} <= set(wide.columns):
+        return None
+    both = wide[[a, b]].dropna()
+    return (both[a].to_numpy(), both[b].to_numpy()) if len(both) >= MIN_SEEDS else None
+
+
+def spread(values: np.ndarray) -> str:
+    """A mean over seeds with its standard deviation, labelled (not a standard error)."""
+    return f"{np.mean(values):.3f} (sd {np.std(values, ddof=1):.3f})"
+
+
 def compare(ev: Evidence, a: str, b: str) -> tuple[int, str]:
     """Whether run `a` beats run `b` beyond noise: +1 (a better), -1 (b better) or 0 (cannot
     tell), with the evidence in words. Uses the repeats (Nadeau and Bengio's corrected
     resampled t-test across seeds, `course.stats.corrected_t`) when both runs have at least
     MIN_SEEDS seeds in common, else McNemar's test on one seed's test rows: two fitted models,
     which says nothing of how the two methods would do on another split."""
-    wide = ev.repeats.pivot_table(index="seed", columns="method", values="test_accuracy")
-    both = wide[[a, b]].dropna() if {a, b} <= set(wide.columns) else wide.iloc[:0]
-    if len(both) >= MIN_SEEDS:
-        p = corrected_t(both[a].to_numpy(), both[b].to_numpy(), test_fraction(ev))
-        diff = float((both[a] - both[b]).mean())
-        words = (f"`{a}` {both[a].mean():.3f} ± {both[a].std():.3f} vs `{b}` "
-                 f"{both[b].mean():.3f} ± {both[b].std():.3f} over {len(both)} seeds "
-                 f"(corrected resampled t-test p = {p:.3f})")  # fmt: skip
+    pair = across_seeds(ev, a, b)
+    if pair is not None:
+        p = corrected_t(*pair, test_fraction(ev))
+        diff = float((pair[0] - pair[1]).mean())
+        words = (f"`{a}` {spread(pair[0])} vs `{b}` {spread(pair[1])} over {len(pair[0])} "
+                 f"seeds (corrected resampled t-test p = {p:.3f})")  # fmt: skip
         return (int(np.sign(diff)) if p < ALPHA else 0), words
     y, predicted = _test_rows(ev, [a, b])
     test = mcnemar(y, predicted[a], predicted[b])
@@ -191,11 +204,20 @@ COSTS = ("epochs_run", "n_fits", "n_trials", "wall_seconds")
 
 def costs(ev: Evidence) -> pd.DataFrame:
     """What each run cost, by label: epochs trained (every fit, folds and final model
-    included), fits, trials and wall seconds; the mean over the seeds where the repeats record
-    them, else the one seed's results."""
+    included), fits, trials and wall seconds; the mean over the seeds for a run the repeats
+    record under every seed of the study, else its one seed's results."""
+    frame = ev.results.set_index("method")[list(COSTS)].astype(float)
     if set(COSTS) <= set(ev.repeats):
-        return ev.repeats.groupby("method")[list(COSTS)].mean()
-    return ev.results.set_index("method")[list(COSTS)]
+        grouped = ev.repeats.groupby("method")
+        complete = grouped["seed"].nunique() == seeds(ev)
+        means = grouped[list(COSTS)].mean()[complete]
+        frame.loc[means.index.intersection(frame.index)] = means
+    return frame
+
+
+def costs_over_seeds(ev: Evidence) -> bool:
+    """Whether `costs` are means over more than one seed."""
+    return seeds(ev) > 1 and set(COSTS) <= set(ev.repeats)
 
 
 def fixed_seconds(ev: Evidence, labels: list[str]) -> float:
@@ -206,24 +228,34 @@ def fixed_seconds(ev: Evidence, labels: list[str]) -> float:
     return _line(ev.trials[ev.trials["method"].isin(labels)])[0]
 
 
-def _line(fits: pd.DataFrame) -> tuple[float, float]:
-    """(intercept, slope) of fits' seconds against their epochs; NaN where it cannot be told."""
+def _line(fits: pd.DataFrame) -> tuple[float, float, float]:
+    """(intercept, slope, the intercept's 95 % half-width) of fits' seconds against their
+    epochs, by least squares; NaN where it cannot be told (the half-width needs four fits)."""
+    nan = float("nan")
     if fits["epochs_run"].nunique() < 2:
-        return float("nan"), float("nan")
-    slope, intercept = np.polyfit(fits["epochs_run"], fits["seconds"], 1)
-    return float(intercept), float(slope)
+        return nan, nan, nan
+    if len(fits) < 4:
+        slope, intercept = np.polyfit(fits["epochs_run"], fits["seconds"], 1)
+        return float(intercept), float(slope), nan
+    from scipy.stats import t
+
+    (slope, intercept), cov = np.polyfit(fits["epochs_run"], fits["seconds"], 1, cov=True)
+    half = t.ppf(0.975, len(fits) - 2) * np.sqrt(cov[1, 1])
+    return float(intercept), float(slope), float(half)
 
 
 def fit_costs(ev: Evidence) -> pd.DataFrame:
     """Per method (slug, its variants and seed-protocol run together, in results order): how
     many fits, the seconds a fit costs before its first epoch and the seconds per epoch after
-    it, from a least-squares line through its fits (`fixed_seconds`)."""
+    it, from a least-squares line through its fits (`fixed_seconds`), with the 95 % half-width
+    of the first."""
     rows = []
     for slug, runs in ev.results.groupby("slug", sort=False):
         fits = ev.trials[ev.trials["method"].isin(runs["method"])]
-        fixed, per_epoch = _line(fits)
-        rows.append({"slug": slug, "fits": len(fits), "fixed": fixed, "per_epoch": per_epoch})
-    return pd.DataFrame(rows, columns=["slug", "fits", "fixed", "per_epoch"])
+        fixed, per_epoch, half = _line(fits)
+        rows.append({"slug": slug, "fits": len(fits), "fixed": fixed, "half": half,
+                     "per_epoch": per_epoch})  # fmt: skip
+    return pd.DataFrame(rows, columns=["slug", "fits", "fixed", "half", "per_epoch"])
 
 
 def _interval(ev: Evidence, label: str) -> str:
@@ -503,14 +535,27 @@ def which_method(ev: Evidence) -> pd.DataFrame:
 def shown_fit(ev: Evidence, method: str = "grid-loop") -> tuple[pd.Series, pd.DataFrame]:
     """The fit of the configuration a run chose (its first, for a CV search's folds) and its
     learning curves, one column per metric by epoch: what the callbacks page shows."""
-    result = ev.result(method)
-    assert result is not None
-    trials = ev.trials[ev.trials["method"] == method]
-    chosen = (trials[list(NAMES)].astype(str) == result[list(NAMES)].astype(str)).all(axis=1)
-    fit = trials[chosen].iloc[0]
-    curves = ev.curves[(ev.curves["method"] == method) & (ev.curves["trial"] == fit["trial"])
+    trial = chosen_trials(ev, method)[0]
+    trials = ev.trials[(ev.trials["method"] == method) & (ev.trials["trial"] == trial)]
+    fit = trials.sort_values("fold").iloc[0]
+    curves = ev.curves[(ev.curves["method"] == method) & (ev.curves["trial"] == trial)
                        & (ev.curves["fold"] == fit["fold"])]  # fmt: skip
-    return fit, curves.pivot_table(index="epoch", columns="metric", values="value")
+    curves = curves.pivot_table(index="epoch", columns="metric", values="value")
+    curves.columns.name = None
+    return fit, curves
+
+
+def stopped_early(fit: pd.Series, patience: int) -> bool:
+    """Whether EarlyStopping ended a fit: `patience` epochs passed after its best one (else its
+    budget ended it first)."""
+    return int(fit["epochs_run"]) - int(fit["best_epoch"]) >= patience
+
+
+def validation_rows(ev: Evidence) -> int:
+    """The rows of a holdout validation split, counted as scikit-learn's split counts them (the
+    held-out share rounded up)."""
+    dev = int(ev.classes["rows"].sum()) - test_rows(ev)
+    return math.ceil(dev * float(ev.provenance["config"]["validation_size"]))
 
 
 def chosen_trials(ev: Evidence, method: str) -> list[int]:

@@ -471,6 +471,7 @@ def callback_curves(ev: Evidence, method: str = "grid-loop") -> Figure:
     """The best fit's learning curves, with the checkpointed epoch and the early stop marked."""
     result = ev.result(method)
     best, curves = analysis.shown_fit(ev, method)  # the text beside it describes the same fit
+    early = analysis.stopped_early(best, int(ev.provenance["config"]["training"]["patience"]))
     fig, (acc, loss) = _figure(height=3.6, ncols=2)
     for ax, metric in ((acc, "accuracy"), (loss, "loss")):
         for name, style, colour in ((metric, "--", ORANGE), (f"val_{metric}", "-", BLUE)):
@@ -485,7 +486,8 @@ def callback_curves(ev: Evidence, method: str = "grid-loop") -> Figure:
         matplotlib.lines.Line2D([], [], color=GREEN, lw=1.8,
                                 label=f"ModelCheckpoint keeps epoch {best['best_epoch']}"),
         matplotlib.lines.Line2D([], [], color=VERMILION, lw=1.8, ls=":",
-                                label=f"EarlyStopping stops at {best['epochs_run']}"),
+                                label=(f"EarlyStopping stops at {best['epochs_run']}" if early
+                                       else f"the budget ends it at {best['epochs_run']}")),
     ]  # fmt: skip
     _legend_below(fig, handles)
     _title(fig, f"{method}: its best fit (trial {best['trial']}, {best[EPOCHS]}-epoch budget); "

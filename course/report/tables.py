@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -39,7 +40,8 @@ def provenance(ev: Evidence) -> str:
     commands = list(dict.fromkeys(r["command"] for r in p.get("runs", []))) or [p["command"]]
     said = ", ".join(f"`{c}`" for c in commands)
     rerun = ""
-    if all(c.startswith("course run-all") for c in commands):  # the whole study, once more
+    plain = re.compile(r"course run-all( --profile \S+)?( --repeats \d+)?")
+    if all(plain.fullmatch(c) for c in commands):  # the whole built-in study, once more
         options = [f"--profile {p['profile']}"]
         options += [f"--seed {seeds[0]}"] if seeds[0] != p["config"].get("seed") else []
         options += [f"--repeats {len(seeds)}"] if len(seeds) > 1 else []
@@ -72,13 +74,15 @@ def scoreboard(ev: Evidence) -> str:
         rows.append(row(base, f"`{base['method']}` (untuned, not a search)", "—"))
     columns = ["method", "selection score", "tied", "test accuracy [95 % CI]", "seconds",
                "trials", "fits", "epochs run"]  # fmt: skip
+    seeds = analysis.seeds(ev)
+    whose = (f"\nSeed {ev.results['seed'].iloc[0]}'s runs, one of the study's {seeds} seeds: the "
+             "means over all of them are in the repeats table.\n" if seeds > 1 else "")  # fmt: skip
     if "tied" not in ev.results:  # an export from before ties were counted
-        return table(columns, rows)
-    return table(columns, rows) + (
-        f"\n*tied*: how many configurations shared the pick's selection score "
-        f"(`{ev.selection}`); every method breaks such ties the same way (the better other "
-        "validation score, then the earlier trial).\n"
-    )
+        return table(columns, rows) + whose
+    ties = (f"\n*tied*: how many configurations shared the pick's selection score "
+            f"(`{ev.selection}`); every method breaks such ties the same way (the better other "
+            "validation score, then the earlier trial).\n")  # fmt: skip
+    return table(columns, rows) + whose + ties
 
 
 def method_results(ev: Evidence, slug: str) -> str:
@@ -234,33 +238,38 @@ def callbacks(ev: Evidence) -> str:
 
 def callback_fit(ev: Evidence, method: str = "grid-loop") -> str:
     """What the callbacks did in the fit the callbacks page draws, in words that follow the
-    curves: whether the monitored score was still improving, and how coarse accuracy is."""
+    curves: what ended it, whether the monitored score had got worse, and how coarse accuracy
+    is."""
     if ev.result(method) is None:
         return f"*This study did not run `{method}`.*\n"
     fit, curves = analysis.shown_fit(ev, method)
     training = ev.provenance["config"]["training"]
-    monitor, patience = training["monitor"], training["patience"]
+    monitor, patience = training["monitor"], int(training["patience"])
     best, stop = int(fit["best_epoch"]), int(fit["epochs_run"])
-    watched = curves[monitor]
+    watched, train = curves[monitor], curves[monitor.removeprefix("val_")]
     lower = monitor.endswith("loss")
-    rows = round(ev.classes["rows"].sum() * (1 - ev.provenance["config"]["test_size"])
-                 * ev.provenance["config"]["validation_size"])  # fmt: skip
-    train = curves[monitor.removeprefix("val_")]
+
+    def improved(series: pd.Series) -> bool:  # from the best epoch to the last one
+        return bool(series[stop] < series[best] if lower else series[stop] > series[best])
+
     text = (f"In the fit drawn above (`{method}` trial {fit['trial']}), EarlyStopping watched "
-            f"`{monitor}`: its best, {watched[best]:.3f}, came at epoch {best}, and after "
-            f"{patience} epochs without a better one it stopped the fit at epoch {stop}, with "
-            f"`{monitor}` at {watched[stop]:.3f}. ")  # fmt: skip
-    worse = watched[stop] > watched[best] if lower else watched[stop] < watched[best]
-    if stop == best:
-        text += "It never stopped early: the budget ended it at its best epoch. "
-    elif worse and (train[stop] < train[best] if lower else train[stop] > train[best]):
-        text += (f"Meanwhile the training `{monitor.removeprefix('val_')}` kept improving "
-                 f"({train[best]:.3f} to {train[stop]:.3f}): the model was fitting its training "
-                 "rows better and its validation rows worse, which is what overfitting looks "
-                 "like, and the checkpoint kept the epoch before it. ")  # fmt: skip
+            f"`{monitor}`: its best, {watched[best]:.3f}, came at epoch {best}. ")  # fmt: skip
+    if not analysis.stopped_early(fit, patience):
+        text += (f"The epoch budget ended the fit at epoch {stop}, {stop - best} epochs after "
+                 f"that best: EarlyStopping's patience ({patience}) had not run out, so the "
+                 "fit might have improved with a larger budget. ")  # fmt: skip
     else:
-        text += ("The validation score had not got clearly worse when it stopped: the fit "
-                 "hit a plateau, not necessarily overfitting. ")  # fmt: skip
+        text += (f"After {patience} epochs without a better one it stopped the fit at epoch "
+                 f"{stop}, with `{monitor}` at {watched[stop]:.3f}. ")  # fmt: skip
+        if improved(train) and not improved(watched) and watched[stop] != watched[best]:
+            text += (f"Meanwhile the training `{train.name}` kept improving ({train[best]:.3f} to "
+                     f"{train[stop]:.3f}): the model was fitting its training rows better and "
+                     "its validation rows worse, which is what overfitting looks like, and the "
+                     "checkpoint kept the epoch before it. ")  # fmt: skip
+        else:
+            text += ("Training and validation had both stopped improving: the fit had reached "
+                     "a plateau. ")  # fmt: skip
+    rows = analysis.validation_rows(ev)
     steps = curves["val_accuracy"].round(6).nunique()
     peak = int(curves["val_accuracy"].idxmax())
     return text + (
@@ -282,15 +291,16 @@ def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
         return "No clean-protocol search has finished yet: run `course run-all`.\n"
     labels = list(clean["method"])
     seeds = analysis.seeds(ev)
-    repeated = analysis.repeat_summary(ev).set_index("method")
-    if seeds >= analysis.MIN_SEEDS and set(labels) <= set(repeated.index):
-        means = repeated.loc[labels, "test_mean"]
+    means = analysis.test_means(ev)
+    if seeds >= analysis.MIN_SEEDS and set(labels) <= set(means.index):
         what = f"mean test accuracy over {seeds} seeds"
-        words = {m: f"{r['test_mean']:.3f} ± {r['test_sd']:.3f}" for m, r in repeated.iterrows()}
+        reps = ev.repeats.groupby("method")["test_accuracy"]
+        words = {m: analysis.spread(reps.get_group(m).to_numpy()) for m in labels}
     else:
         means = clean.set_index("method")["test_accuracy"]
         what = "test accuracy"
         words = {m: interval(ev.result(m)) for m in labels}
+    means = means[labels]
     leaders = [m for m in labels if math.isclose(means[m], means.max())]
     best = leaders[0]
     top = f"`{best}`'s {words[best]}"
@@ -315,11 +325,19 @@ def summary(ev: Evidence, verdicts: list[Verdict]) -> str:
     under = f" under {seeds} seeds" if seeds > 1 else ""
     return (
         f"The latest `{ev.provenance['profile']}` study ran {ran}{under}, in {fits} fits."
-        f"{apart} The highest {what} is {top}; {len(tied)} of the other {len(others)} search runs "
-        f"cannot be told apart from it ({_rule(ev)}). {tuning_bought(ev)} Of the seed "
-        "notebook's five conclusions: " + ", ".join(f"{n} {v}" for v, n in counts.items())
-        + ".\n"
+        f"{apart} The highest {what} is {top}{_tied(tied, others, ev)}. {tuning_bought(ev)} "
+        "Of the seed notebook's five conclusions: "
+        + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".\n"
     )  # fmt: skip
+
+
+def _tied(tied: list[str], others: list[str], ev: Evidence) -> str:
+    """How many of the other runs a paired test cannot tell from the best, in words."""
+    if not others:
+        return ""
+    n = len(others)
+    return (f"; {len(tied)} of the other {n} search run{'s' if n > 1 else ''} cannot be told "
+            f"apart from it ({_rule(ev)})")  # fmt: skip
 
 
 def _rule(ev: Evidence) -> str:
@@ -832,19 +850,28 @@ def fit_costs(ev: Evidence) -> str:
     the methods' costs differently."""
     frame = analysis.fit_costs(ev)
 
-    def fixed(x: float) -> str:
-        return "—" if pd.isna(x) else "< 0.05" if x < 0.05 else f"{x:.2f}"
+    def fixed(r: pd.Series) -> str:
+        if pd.isna(r["fixed"]):
+            return "—"
+        if pd.isna(r["half"]):
+            return f"{r['fixed']:.2f}"
+        low, high = r["fixed"] - r["half"], r["fixed"] + r["half"]
+        none = "none measurable: " if low <= 0 <= high else ""
+        return f"{none}{r['fixed']:.2f} [{low:.2f}, {high:.2f}]"
 
-    rows = [(f"`{r['slug']}`", r["fits"], fixed(r["fixed"]),
+    rows = [(f"`{r['slug']}`", r["fits"], fixed(r),
              "—" if pd.isna(r["per_epoch"]) else f"{1000 * r['per_epoch']:.0f}")
             for _, r in frame.iterrows()]  # fmt: skip
-    return table(["method", "fits", "seconds before the first epoch", "ms per epoch"], rows) + (
+    headers = ["method", "fits", "seconds before the first epoch [95 % CI]", "ms per epoch"]
+    return table(headers, rows) + (
         "\nFrom a least-squares line through each method's fits (`trials.csv`, seed "
         f"{ev.results['seed'].iloc[0]}): a fit's seconds against the epochs it trained. The "
         "intercept is what a fit costs however short it is (building and compiling a model, a "
         "library's bookkeeping per trial, loading the best checkpoint); the slope is the price "
-        "of one more epoch. Below 0.05 s the intercept is too small to tell from zero; a dash "
-        "marks a method whose fits all trained as many epochs.\n"
+        "of one more epoch. *None measurable*: the interval holds zero. A dash marks a method "
+        "whose fits all trained as many epochs. The line pools batch sizes and architectures "
+        "(a batch of 16 takes four times the steps of a batch of 64), so it splits the cost "
+        "roughly, not exactly.\n"
     )
 
 
