@@ -300,6 +300,14 @@ def export_cmd(
         ),
     ] = None,
     to: ToOpt = None,
+    optuna: Annotated[
+        Path | None,
+        typer.Option(
+            "--optuna",
+            help="Also write every search as an Optuna study into this SQLite file (replaced), "
+            "for `optuna-dashboard sqlite:///FILE` and `optuna.load_study`.",
+        ),
+    ] = None,
 ) -> None:
     """Write trials.csv, results.csv and provenance.json of one study from the ledger: the
     profile, its seed and a dataset (trains nothing). With `--to`, into a folder of its own:
@@ -321,6 +329,13 @@ def export_cmd(
         ledger.close()
     typer.echo(f"exported {len(runs)} runs of the {prof.name!r} study (seed {prof.seed}, data "
                f"{shown}, sha256 {sha256[:12]}) to {to or GENERATED_DIR}/")  # fmt: skip
+    if optuna is not None:
+        from course.report import optuna_studies
+        from course.report.evidence import Evidence
+
+        names = optuna_studies.write(Evidence.load(to or GENERATED_DIR), optuna)
+        typer.echo(f"wrote {len(names)} Optuna studies to {optuna}: optuna-dashboard "
+                   f"sqlite:///{optuna}")  # fmt: skip
 
 
 @app.command()

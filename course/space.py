@@ -153,6 +153,14 @@ class Choice:
             return self.values[0]
         return trial.suggest_categorical(name, list(self.values))
 
+    def holds(self, value: Any) -> bool:
+        return value in self.values
+
+    def distribution(self) -> Any:
+        from optuna.distributions import CategoricalDistribution
+
+        return CategoricalDistribution(list(self.values))
+
     def as_data(self) -> Any:
         return list(self.values)
 
@@ -214,6 +222,15 @@ class Range:
         if self.kind is int:
             return trial.suggest_int(name, self.low, self.high, log=self.log)
         return trial.suggest_float(name, self.low, self.high, log=self.log)
+
+    def holds(self, value: Any) -> bool:
+        return self.low <= value <= self.high
+
+    def distribution(self) -> Any:
+        from optuna.distributions import FloatDistribution, IntDistribution
+
+        kind = IntDistribution if self.kind is int else FloatDistribution
+        return kind(self.low, self.high, log=self.log)
 
     def as_data(self) -> Any:
         grid = None if self.points is None else list(self.points)
