@@ -485,8 +485,10 @@ def _study(
                           "min_epochs": 1, "factor": 3}}  # fmt: skip
     catalog = pd.DataFrame([{"slug": s, "summary": f"what {s} is", "kind": "search"}
                             for s in (*ran, "grid-loop")])  # fmt: skip
+    repeats = results.assign(seed=42)[["method", "seed", "test_accuracy", "wall_seconds"]]
     return Evidence(
         trials=frame, results=results, predictions=predictions, curves=curves, catalog=catalog,
+        repeats=repeats,
         halving_plan=pd.DataFrame([{"round": r, "candidates": c, "epochs": e}
                                    for r, (c, e) in enumerate(plan)]),
         provenance={"profile": "hand", "config": {
