@@ -197,7 +197,10 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
     write_atomic(data_dir / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
     write_atomic(data_dir / "curves.csv", _csv(CURVE_COLUMNS, curves))
     write_atomic(data_dir / "predictions.csv", _csv(PREDICTION_COLUMNS, predictions))
-    repeat_rows = repeats(ledger, profile, data_sha256)
+    # every seed's runs of the study, read once: its repeats, and when its last run finished
+    seed_runs = {seed: latest_runs(ledger, replace(profile, seed=seed), data_sha256)
+                 for seed in profile.seeds}  # fmt: skip
+    repeat_rows = repeats(ledger, seed_runs)
     write_atomic(data_dir / "repeats.csv", _csv(REPEAT_COLUMNS, repeat_rows))
     dataset_summary(load(Path(latest.data_path)), data_dir)
     registered = [{"slug": m.slug, "title": m.title, "summary": m.summary, "kind": m.kind}
@@ -209,11 +212,7 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
     seeds = sorted({row["seed"] for row in repeat_rows})
     record = provenance(runs, seeds)
     # the study finished with its last seed's last run, not with the first seed's it lists
-    everyone = [
-        run
-        for seed in profile.seeds
-        for run in latest_runs(ledger, replace(profile, seed=seed), data_sha256)
-    ]
+    everyone = [run for runs_of_seed in seed_runs.values() for run in runs_of_seed]
     record["finished_at"] = _iso(max(r.finished_at or 0 for r in everyone))
     write_atomic(generated / "provenance.json", json.dumps(record, indent=2) + "\n")
     write_atomic(data_dir / "results.csv", _csv(RESULT_COLUMNS, results))
@@ -234,12 +233,12 @@ def _cost(fits: list[dict[str, Any]]) -> dict[str, int]:
             "epochs_run": sum(f["epochs_run"] for f in fits)}  # fmt: skip
 
 
-def repeats(ledger: Ledger, profile: Profile, data_sha256: str) -> list[dict[str, Any]]:
+def repeats(ledger: Ledger, seed_runs: dict[int, list[Run]]) -> list[dict[str, Any]]:
     """Each method's result under every seed of the profile's repeats (the first is the
     profile's own seed): what mean and standard deviation across seeds are computed from."""
     rows = []
-    for seed in profile.seeds:
-        for run in latest_runs(ledger, replace(profile, seed=seed), data_sha256):
+    for seed, runs in seed_runs.items():
+        for run in runs:
             result, fits = ledger.result(run.run_id), ledger.fits(run.run_id)
             assert result is not None
             rows.append({"method": run.method, "run_id": run.run_id, "seed": seed,

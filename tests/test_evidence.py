@@ -138,8 +138,9 @@ def test_hyperbands_cost_is_judged_by_epochs_and_its_fixed_seconds_are_measured(
     from course.report.conclusions import NOT_SUPPORTED, SUPPORTED, claim_hyperband_costly
 
     cheap = _cost_evidence(hyperband_epochs=100)
-    assert analysis.fixed_seconds(cheap, ["kt-hyperband"]) == pytest.approx(1.5)
-    assert analysis.fixed_seconds(cheap, ["grid-loop"]) == pytest.approx(0.0, abs=1e-9)
+    fixed = analysis.fit_costs(cheap).set_index("slug")["fixed"]
+    assert fixed["kt-hyperband"] == pytest.approx(1.5)
+    assert fixed["grid-loop"] == pytest.approx(0.0, abs=1e-9)
     verdict = claim_hyperband_costly(cheap)  # slowest in seconds, cheapest in epochs
     assert verdict.verdict == NOT_SUPPORTED and "about 1.5 s" in verdict.evidence
     assert "`grid-search-cv` 1200 (ratio 0.08)" in verdict.evidence

@@ -220,14 +220,6 @@ def costs_over_seeds(ev: Evidence) -> bool:
     return seeds(ev) > 1 and set(COSTS) <= set(ev.repeats)
 
 
-def fixed_seconds(ev: Evidence, labels: list[str]) -> float:
-    """The seconds a fit of these runs costs before its first epoch: the intercept of a least-
-    squares line of each fit's seconds against the epochs it trained (trials.csv; a pruned fit
-    included, it trained what it trained). NaN with fewer than two distinct epoch counts.
-    Wall seconds mix this fixed cost with training, which is why cost is judged by epochs."""
-    return _line(ev.trials[ev.trials["method"].isin(labels)])[0]
-
-
 def _line(fits: pd.DataFrame) -> tuple[float, float, float]:
     """(intercept, slope, the intercept's 95 % half-width) of fits' seconds against their
     epochs, by least squares; NaN where it cannot be told (the half-width needs four fits)."""
@@ -247,8 +239,9 @@ def _line(fits: pd.DataFrame) -> tuple[float, float, float]:
 def fit_costs(ev: Evidence) -> pd.DataFrame:
     """Per method (slug, its variants and seed-protocol run together, in results order): how
     many fits, the seconds a fit costs before its first epoch and the seconds per epoch after
-    it, from a least-squares line through its fits (`fixed_seconds`), with the 95 % half-width
-    of the first."""
+    it, from a least-squares line through its fits (a pruned fit included: it trained what it
+    trained), with the 95 % half-width of the first. Wall seconds mix this fixed cost with
+    training, which is why cost is judged by epochs."""
     rows = []
     for slug, runs in ev.results.groupby("slug", sort=False):
         fits = ev.trials[ev.trials["method"].isin(runs["method"])]

@@ -277,8 +277,8 @@ def claim_hyperband_costly(ev: Evidence) -> Verdict:
     as_much = sum(max(ratios[m] for m in runs) >= AS_MUCH for runs in brute.values())
     verdict = SUPPORTED if as_much > len(brute) / 2 else NOT_SUPPORTED
     listed = "; ".join(f"`{m}` {epochs[m]:.0f} (ratio {r:.2f})" for m, r in ratios.items())
-    fixed_hb = analysis.fixed_seconds(ev, ["kt-hyperband"])
-    fixed_loop = analysis.fixed_seconds(ev, ev.methods("grid-loop"))
+    fixed = analysis.fit_costs(ev).set_index("slug")["fixed"]  # the Performance page's numbers
+    fixed_hb, fixed_loop = fixed["kt-hyperband"], fixed["grid-loop"]
     text = (f"Judged by epochs trained{_over(ev)}, every fit counted: kt-hyperband "
             f"{_epochs(ev, 'kt-hyperband')}, the brute-force runs {listed}; it trained at least "
             f"{AS_MUCH:.0%} of the epochs of the cheapest run of {as_much} of these "
