@@ -141,7 +141,6 @@ def _study(plan: list[tuple[str, str]], prof, data: Path | None, fresh: bool,
            workers: int | None, to: Path | None = None) -> None:  # fmt: skip
     """Train, then export (after every run, so an interrupted study keeps what finished; to
     `to` instead of docs/generated if given), then report, then say what each run found."""
-    from course.export import export
     from course.paths import GENERATED_DIR, RUNS_DIR, sweep
     from course.runner import run_study
 
@@ -149,12 +148,23 @@ def _study(plan: list[tuple[str, str]], prof, data: Path | None, fresh: bool,
 
     def after_run(ledger, study) -> None:
         with _generated():
-            export(ledger, prof, study.data_sha256, to or GENERATED_DIR)
+            _export(ledger, prof, study.data_sha256, to or GENERATED_DIR)
 
     runs = run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers),
                      after_run=after_run)  # fmt: skip
     _report_if_exported()
     _summary(runs, to or GENERATED_DIR)
+
+
+def _export(ledger, prof, sha256: str, folder: Path) -> list:
+    """The study's contract files, and its variance measurements where `course variance`
+    made them (a stale file goes)."""
+    from course import variance
+    from course.export import export
+
+    runs = export(ledger, prof, sha256, folder)
+    variance.write(ledger, prof, sha256, folder)
+    return runs
 
 
 def _report_if_exported() -> None:
@@ -313,7 +323,7 @@ def export_cmd(
     profile, its seed and a dataset (trains nothing). With `--to`, into a folder of its own:
     `course export --profile notebook --to docs/generated/notebook` keeps the seed notebook's
     study beside the site's, where `course report` counts the fits its space duplicated."""
-    from course.export import export, study_dataset
+    from course.export import study_dataset
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
 
@@ -324,7 +334,7 @@ def export_cmd(
     try:
         shown, sha256 = study_dataset(data)
         with _generated():
-            runs = export(ledger, prof, sha256, to or GENERATED_DIR)
+            runs = _export(ledger, prof, sha256, to or GENERATED_DIR)
     finally:
         ledger.close()
     typer.echo(f"exported {len(runs)} runs of the {prof.name!r} study (seed {prof.seed}, data "
@@ -336,6 +346,54 @@ def export_cmd(
         names = optuna_studies.write(Evidence.load(to or GENERATED_DIR), optuna)
         typer.echo(f"wrote {len(names)} Optuna studies to {optuna}: optuna-dashboard "
                    f"sqlite:///{optuna}")  # fmt: skip
+
+
+@app.command()
+def variance(
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    seed: SeedOpt = None,
+    inits: Annotated[
+        int,
+        typer.Option(
+            min=2,
+            help="Initialisation seeds each chosen configuration is "
+            "retrained under (the study's own first).",
+        ),
+    ] = 5,
+    searches: Annotated[
+        int,
+        typer.Option(
+            min=2,
+            help="Search seeds the random search (kt-random-search) runs "
+            "under (the study's own first).",
+        ),
+    ] = 5,
+    data: DataOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Measure the noise beside the differences between methods: retrain each search's pick
+    under other initialisation seeds, rerun a random search under other search seeds (the
+    study's split throughout), then export and report. Resumes like every run."""
+    from course import variance as measured
+    from course.export import study_dataset
+    from course.ledger import Ledger
+    from course.paths import GENERATED_DIR, LEDGER_FILE, RUNS_DIR, sweep
+
+    prof = _profile(profile, config, seed)
+    if not LEDGER_FILE.exists():
+        raise CourseError(f"{LEDGER_FILE}: no ledger yet; run `course run-all` first")
+    sweep(RUNS_DIR)
+    measured.measure(prof, inits, searches, data=data, workers=_workers(workers))
+    ledger = Ledger(LEDGER_FILE)
+    try:  # beside the study's export, which stays as it is (its repeats, its provenance)
+        _, sha256 = study_dataset(data)
+        with _generated():
+            measured.write(ledger, prof, sha256, GENERATED_DIR)
+    finally:
+        ledger.close()
+    _report_if_exported()
+    typer.echo(f"variance measured: {GENERATED_DIR}/data/variance.csv")
 
 
 @app.command()

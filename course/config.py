@@ -27,7 +27,23 @@ MONITORS = ("val_loss", "val_accuracy")  # validation scores a fit's callbacks c
 # and the generated profile-format reference prints them.
 KEYS: dict[str, tuple[Any, str]] = {
     "description": ("", "One line shown in provenance."),
-    "seed": (42, "Seeds the split, every fit, the samplers and the tuners."),
+    "seed": (
+        42,
+        "The study's seed: the default of each of `seeds.split`, `seeds.init` and "
+        "`seeds.search`, and what `--seed` and the repeats (seed, seed + 1, ...) move.",
+    ),
+    "seeds.split": (
+        None,
+        "Seeds the data: the test split, the holdout and every method's CV folds.",
+    ),
+    "seeds.init": (
+        None,
+        "Seeds the training: every fit's initial weights, dropout masks and batch order.",
+    ),
+    "seeds.search": (
+        None,
+        "Seeds the search: the samplers, the tuners and the configurations a study draws.",
+    ),
     "repeats": (
         1,
         "How many seeds the study runs (seed, seed + 1, ...): each repeats every method on "
@@ -80,6 +96,9 @@ class Setting:
         return self.rule or ("" if self.minimum is None else f"≥ {self.minimum}")
 
 
+SEED_KEYS = ("split_seed", "init_seed", "search_seed")  # Profile fields; `[seeds]` keys less
+# the suffix
+
 MAX_PATIENCE = 1000  # epochs; more waits for ever on any budget this course trains
 
 
@@ -111,6 +130,15 @@ class Profile:
     training: Training
     selection: str = KEYS["selection"][0]
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Each defaults to `seed` (see `KEYS`): today's studies keep their runs.
+    split_seed: int | None = None
+    init_seed: int | None = None
+    search_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for key in SEED_KEYS:
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, self.seed)
 
     def as_dict(self) -> dict[str, Any]:
         """The profile as plain data (what provenance.json records)."""
@@ -123,16 +151,29 @@ class Profile:
         payload = {**self.as_dict(), **extra}
         for key in ("description", "methods", "repeats"):  # not what shapes one run
             payload.pop(key)
+        for key in SEED_KEYS:  # a seed left at its default hashes as before it had a name
+            if payload[key] == payload["seed"]:
+                payload.pop(key)
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def with_seed(self, seed: int | None, repeats: int | None = None) -> Profile:
         """The same profile with another seed or number of repeats (`--seed`, `--repeats`)."""
-        changed = replace(self, seed=self.seed if seed is None else seed,
+        changed = replace(self.seeded(self.seed if seed is None else seed),
                           repeats=repeats or self.repeats)  # fmt: skip
-        _check_seed(changed.seed, "--seed")
-        _check_seed(changed.seed + changed.repeats - 1, "--seed plus --repeats")
+        for key in ("seed", *SEED_KEYS):
+            start = getattr(changed, key)
+            _check_seed(start, "--seed")
+            _check_seed(start + changed.repeats - 1, "--seed plus --repeats")
         return changed
+
+    def seeded(self, seed: int, **seeds: int) -> Profile:
+        """The profile of one repeat: `seed`, and the split, init and search seeds moved with
+        it (each keeps its distance from the seed); `seeds` sets any of them outright
+        (`init_seed=...`: the variance command's retraining)."""
+        shift = seed - self.seed
+        moved = {key: getattr(self, key) + shift for key in SEED_KEYS}
+        return replace(self, seed=seed, **(moved | seeds))
 
     @property
     def seeds(self) -> list[int]:
@@ -231,13 +272,20 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
     """Validate a parsed TOML document into a `Profile`; `methods` holds each registered
     method's settings schema, by slug, and gets that method's `[methods.<slug>]` table."""
     top = {"description", "seed", "repeats", "test_size", "validation_size", "selection",
-           "space", "training", "methods"}  # fmt: skip
+           "space", "training", "methods", "seeds"}  # fmt: skip
     check_keys(raw, top, "")
     seed = _check_seed(get_value(raw, "seed", int, KEYS["seed"][0], ""), "seed")
     repeats = get_value(raw, "repeats", int, KEYS["repeats"][0], "")
     if repeats < 1:
         raise CourseError(f"repeats: {repeats} must be at least 1")
     _check_seed(seed + repeats - 1, "seed + repeats - 1")
+    seeds_raw = get_value(raw, "seeds", dict, {}, "")
+    check_keys(seeds_raw, {key.removesuffix("_seed") for key in SEED_KEYS}, "seeds.")
+    named = {}
+    for key in SEED_KEYS:
+        short = key.removesuffix("_seed")
+        value = _check_seed(get_value(seeds_raw, short, int, seed, "seeds."), f"seeds.{short}")
+        named[key] = _check_seed(value + repeats - 1, f"seeds.{short} + repeats - 1") - repeats + 1
     test_size = get_value(raw, "test_size", (int, float), KEYS["test_size"][0], "")
     validation_size = get_value(
         raw, "validation_size", (int, float), KEYS["validation_size"][0], ""
@@ -285,4 +333,5 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
         training=Training(monitor=monitor, patience=patience, max_epochs=max_epochs),
         selection=selection,
         methods=chosen,
+        **named,
     )

@@ -12,7 +12,6 @@ import os
 import platform
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -75,7 +74,7 @@ PACKAGES = (
 )
 
 
-def _csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
     """Scores rounded to 6 decimals (stable files, no false precision); hyperparameter values
     exact, as the trial used them (a sampled learning rate of 3e-4 keeps its digits)."""
     buffer = io.StringIO()
@@ -194,28 +193,28 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
         )
 
     latest = max(runs, key=lambda r: r.finished_at or 0)
-    write_atomic(data_dir / "trials.csv", _csv(TRIAL_COLUMNS + extra_columns, trials))
-    write_atomic(data_dir / "curves.csv", _csv(CURVE_COLUMNS, curves))
-    write_atomic(data_dir / "predictions.csv", _csv(PREDICTION_COLUMNS, predictions))
+    write_atomic(data_dir / "trials.csv", csv_text(TRIAL_COLUMNS + extra_columns, trials))
+    write_atomic(data_dir / "curves.csv", csv_text(CURVE_COLUMNS, curves))
+    write_atomic(data_dir / "predictions.csv", csv_text(PREDICTION_COLUMNS, predictions))
     # every seed's runs of the study, read once: its repeats, and when its last run finished
-    seed_runs = {seed: latest_runs(ledger, replace(profile, seed=seed), data_sha256)
+    seed_runs = {seed: latest_runs(ledger, profile.seeded(seed), data_sha256)
                  for seed in profile.seeds}  # fmt: skip
     repeat_rows = repeats(ledger, seed_runs)
-    write_atomic(data_dir / "repeats.csv", _csv(REPEAT_COLUMNS, repeat_rows))
+    write_atomic(data_dir / "repeats.csv", csv_text(REPEAT_COLUMNS, repeat_rows))
     dataset_summary(load(Path(latest.data_path)), data_dir)
     registered = [{"slug": m.slug, "title": m.title, "summary": m.summary, "kind": m.kind}
                   for m in methods().values()]  # fmt: skip
-    write_atomic(data_dir / "methods.csv", _csv(METHOD_COLUMNS, registered))
+    write_atomic(data_dir / "methods.csv", csv_text(METHOD_COLUMNS, registered))
     for m in methods().values():  # what each method plans, e.g. Hyperband's schedule
         for name, rows in m.plans(profile.methods.get(m.slug, {})).items():
-            write_atomic(data_dir / f"{name}.csv", _csv(list(rows[0]), rows))
+            write_atomic(data_dir / f"{name}.csv", csv_text(list(rows[0]), rows))
     seeds = sorted({row["seed"] for row in repeat_rows})
     record = provenance(runs, seeds)
     # the study finished with its last seed's last run, not with the first seed's it lists
     everyone = [run for runs_of_seed in seed_runs.values() for run in runs_of_seed]
     record["finished_at"] = _iso(max(r.finished_at or 0 for r in everyone))
     write_atomic(generated / "provenance.json", json.dumps(record, indent=2) + "\n")
-    write_atomic(data_dir / "results.csv", _csv(RESULT_COLUMNS, results))
+    write_atomic(data_dir / "results.csv", csv_text(RESULT_COLUMNS, results))
     return runs
 
 
@@ -224,7 +223,9 @@ def _test_labels(run: Run, profile: Profile) -> list[int]:
     a ledger from before results kept them (this path imports scikit-learn)."""
     from course.data import split
 
-    return split(load(Path(run.data_path)), run.seed, profile.test_size).y_test.tolist()
+    return split(
+        load(Path(run.data_path)), profile.seeded(run.seed).split_seed, profile.test_size
+    ).y_test.tolist()
 
 
 def _cost(fits: list[dict[str, Any]]) -> dict[str, int]:
@@ -267,10 +268,10 @@ def dataset_summary(frame: pd.DataFrame, data_dir: Path = GENERATED_DIR / "data"
             {"feature": feature, "bin_low": float(lo), "bin_high": float(hi), "rows": int(n)}
             for n, lo, hi in zip(rows, edges[:-1], edges[1:], strict=True)
         ]
-    write_atomic(data_dir / "classes.csv", _csv(["custcat", "name", "rows"], classes))
+    write_atomic(data_dir / "classes.csv", csv_text(["custcat", "name", "rows"], classes))
     write_atomic(
         data_dir / "features.csv",
-        _csv(["feature", "bin_low", "bin_high", "rows"], features),
+        csv_text(["feature", "bin_low", "bin_high", "rows"], features),
     )
 
 

@@ -3,7 +3,7 @@ id that ties a run to the exact settings that shape its results."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from course.config import Profile
@@ -78,5 +78,5 @@ def in_study(run: Run, units: dict[str, Unit], profile: Profile, data_sha256: st
     seed of its repeats), on the dataset with this hash, on any Keras backend."""
     unit = units.get(run.method)
     return (unit is not None and run.seed in profile.seeds
-            and run.config_hash == unit.digest(replace(profile, seed=run.seed), data_sha256,
+            and run.config_hash == unit.digest(profile.seeded(run.seed), data_sha256,
                                                run.backend))  # fmt: skip

@@ -31,7 +31,15 @@ def profile() -> str:
     """Every key a profile may hold, with its type, default and rule, from the validators."""
     top = table(
         ["key", "type", "default", "meaning"],
-        [(f"`{k}`", type(d).__name__, f"`{json.dumps(d)}`", m) for k, (d, m) in KEYS.items()],
+        [
+            (
+                f"`{k}`",
+                "int" if d is None else type(d).__name__,
+                "`seed`" if d is None else f"`{json.dumps(d)}`",
+                m,
+            )
+            for k, (d, m) in KEYS.items()
+        ],
     )
     space_rows = []
     for name, spec in HYPERPARAMETERS.items():

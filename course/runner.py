@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from course import backend, locks
@@ -88,7 +88,7 @@ def check_data(profile: Profile, shared: Split, units: list[Unit]) -> None:
     """The settings against the data: the holdout split, the batch size against the rows a
     holdout fit trains on (a larger one is silently one batch), then each method's own
     checks (its folds)."""
-    x_train, *_ = holdout(shared.x_dev, shared.y_dev, profile.seed, profile.validation_size)
+    x_train, *_ = holdout(shared.x_dev, shared.y_dev, profile.split_seed, profile.validation_size)
     train_rows = len(x_train)
     largest = profile.space.domains[BATCH_SIZE].highest
     if largest > train_rows:
@@ -112,15 +112,16 @@ class Study:
     command: str
     workers: int
 
-    def run(self, unit: Unit, seeded: Profile) -> Run:
-        """The ledger row of one run of this study, as a new run starts it."""
+    def run(self, unit: Unit, seeded: Profile, kind: str | None = None) -> Run:
+        """The ledger row of one run of this study, as a new run starts it (`kind`: of a run
+        that is no registered method's, as the variance command's retraining)."""
         digest = unit.digest(seeded, self.data_sha256, self.backend)
         return Run(
             run_id=f"{unit.slug}-{digest[:12]}",
             method=unit.label,
             slug=unit.slug,
             variant=unit.variant,
-            kind=method(unit.slug).kind,
+            kind=kind or method(unit.slug).kind,
             protocol=unit.protocol,
             profile=self.profile.name,
             seed=seeded.seed,
@@ -151,7 +152,8 @@ def run_study(
     units = expand(plan, profile)
     frame, data_path = load_dataset(data)
     for seed in profile.seeds:  # refuse what this data cannot feed, before anything loads
-        check_data(replace(profile, seed=seed), split(frame, seed, profile.test_size), units)
+        seeded = profile.seeded(seed)
+        check_data(seeded, split(frame, seeded.split_seed, profile.test_size), units)
     study = Study(
         profile, data_path, hashlib.sha256(data_path.read_bytes()).hexdigest(),
         backend.load({name for u in units for name in method(u.slug).preload}),
@@ -162,13 +164,13 @@ def run_study(
     try:
         with StudyProgress() as progress:
             for seeded, unit in itertools.product(
-                [replace(profile, seed=seed) for seed in profile.seeds], units
+                [profile.seeded(seed) for seed in profile.seeds], units
             ):
                 new = study.run(unit, seeded)
                 with locks.held(RUNS_DIR / f"{new.run_id}.lock", f"run {new.run_id}"):
                     run = ledger.open_run(new, fresh=fresh)  # or the finished one, resumed
                     if not _finished(ledger, run):
-                        shared = split(frame, seeded.seed, seeded.test_size)
+                        shared = split(frame, seeded.split_seed, seeded.test_size)
                         ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
                                       progress, workers)  # fmt: skip
                         try:

@@ -90,3 +90,24 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     from scipy.stats import spearmanr
 
     return float(spearmanr(x, y).statistic)
+
+
+def expected_max(values: np.ndarray, m: int) -> tuple[float, float]:
+    """The expected best of `m` draws, and its standard deviation, estimated without bias from
+    `n >= m` i.i.d. draws (`values`): the best of a random subset of `m` of them is the k-th
+    smallest with probability C(k-1, m-1) / C(n, m), an L-estimator as bayesmark's
+    `expected_max` and Dodge et al.'s "expected validation performance" (2019) compute it. A
+    random search's scores in, what m trials of that search would find on average out."""
+    from scipy.special import gammaln
+
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if not 1 <= m <= n:
+        raise ValueError(f"the best of {m} draws needs 1 to {n} of them")
+    k = np.arange(1, n + 1)
+    # C(k-1, m-1) on a log scale (gammaln): no overflow for a long search
+    log_weights = gammaln(k) - gammaln(np.maximum(k - m + 1, 1)) - gammaln(m)
+    weights = np.where(k >= m, np.exp(log_weights - log_weights.max()), 0.0)
+    weights /= weights.sum()
+    mean = float(weights @ x)
+    return mean, float(np.sqrt(weights @ (x - mean) ** 2))

@@ -119,7 +119,8 @@ class Context:
         fits = self.fits()
         task = self.progress.task(self.label, max(total, len(fits)),
                                   [f["val_accuracy"] for f in fits])  # fmt: skip
-        return Recorder(self.run_id, self.ledger.path, self.profile.seed, self.profile.training,
+        profile = self.profile
+        return Recorder(self.run_id, self.ledger.path, profile.init_seed, profile.training,
                         self.ledger, task, {key_of(f) for f in fits})  # fmt: skip
 
     def fitter(self, total: int, checkpoints: bool = True) -> Fitter:

@@ -182,6 +182,9 @@ INVALID = [
     ("methods.grid-search-cv.cv", 1, "methods.grid-search-cv.cv: 1 must be at least 2"),
     ("methods.randomized-search-cv.variants", [{"cv": 5}], "variants[0].n_iter: missing"),
     ("repeats", 0, "repeats: 0 must be at least 1"),
+    ("seeds.shuffle", 1, "seeds.shuffle: unknown key; expected one of init, search, split"),
+    ("seeds.init", "7", "seeds.init: expected int"),
+    ("seeds.search", -1, "seeds.search: -1 must be between 0 and"),
     ("repeats", 2.5, "repeats: expected int"),
     ("methods.cv-study.folds", [1, 5], "methods.cv-study.folds: [1, 5]; expected whole numbers"),
     ("methods.cv-study.folds", [5, 5], "lists a fold count twice"),
@@ -387,6 +390,26 @@ def test_digest_tracks_every_result_shaping_setting() -> None:
     assert base.with_seed(None, 5).digest() == base.digest()
     with pytest.raises(CourseError, match="--seed plus --repeats"):
         base.with_seed(2**32 - 2, 3)
+
+
+def test_split_init_and_search_seeds_default_from_the_seed_and_move_with_repeats() -> None:
+    standard = load_profile("standard")
+    assert (standard.split_seed, standard.init_seed, standard.search_seed) == (42, 42, 42)
+    # named at the seed's own value, a seed hashes as it did before it had a name
+    same = parse_profile(_set(standard_raw(), "seeds", {"split": 42, "init": 42}), "standard")
+    assert same.digest() == standard.digest()
+    init = parse_profile(_set(standard_raw(), "seeds", {"init": 7}), "standard")
+    assert (init.split_seed, init.init_seed, init.search_seed) == (42, 7, 42)
+    assert init.digest() != standard.digest()
+    assert init.as_dict()["init_seed"] == 7  # what the ledger's config and provenance record
+    repeat = init.seeded(44)  # the third repeat: every seed keeps its distance from the seed
+    assert (repeat.seed, repeat.split_seed, repeat.init_seed, repeat.search_seed) == (44, 44, 9, 44)
+    assert init.seeded(42, search_seed=5).search_seed == 5
+    assert init.with_seed(50).init_seed == 15
+    with pytest.raises(CourseError, match="--seed plus --repeats"):
+        parse_profile(_set(standard_raw(), "seeds", {"search": 2**32 - 2}), "standard").with_seed(
+            None, 3
+        )
 
 
 def test_a_method_digest_ignores_other_methods_settings() -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tomllib
 
-from course import export, hyperband
+from course import export, hyperband, variance
 from tests.conftest import ROOT
 
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
@@ -66,6 +66,7 @@ def test_contributing_lists_the_columns_export_writes() -> None:
         "data/repeats.csv": export.REPEAT_COLUMNS,
         "data/methods.csv": export.METHOD_COLUMNS,
         "data/hyperband_plan.csv": list(hyperband.PLAN_COLUMNS),
+        "data/variance.csv": variance.COLUMNS,
     }
 
 

@@ -54,3 +54,16 @@ def test_export_writes_the_optuna_studies_it_is_asked_for(quick_study: Path) -> 
     assert f"optuna-dashboard sqlite:///{path}" in proc.stdout
     names = {s.study_name for s in optuna.get_all_study_summaries(f"sqlite:///{path}")}
     assert "grid-loop" in names and "baseline" not in names
+
+
+def test_optunas_own_plot_of_a_search_leaves_the_house_style_alone() -> None:
+    import matplotlib.pyplot as plt
+
+    from course.report import figures
+
+    ev = Evidence.load(COMMITTED)
+    before = dict(plt.rcParams)
+    fig = optuna_studies.example(ev)
+    assert fig.axes[0].get_title().endswith(optuna_studies.EXAMPLE)
+    figures.png(fig)  # legible at the page's width
+    assert dict(plt.rcParams) == before  # Optuna's ggplot style did not leak into the others

@@ -56,10 +56,10 @@ def folds(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     # --8<-- [start:folds]
     if ctx.settings["folds"] == HOLDOUT:  # the grid loop's own split: it stops and scores
         learn, held = train_test_split(
-            rows, test_size=profile.validation_size, stratify=y, random_state=profile.seed
+            rows, test_size=profile.validation_size, stratify=y, random_state=profile.split_seed
         )
         return [(learn, held, held)]
-    k_fold = StratifiedKFold(ctx.settings["folds"], shuffle=True, random_state=profile.seed)
+    k_fold = StratifiedKFold(ctx.settings["folds"], shuffle=True, random_state=profile.split_seed)
     schemes = []
     for train, held in k_fold.split(rows, y):
         cut = int(len(train) * (1 - profile.validation_size))  # Keras' validation_split: the end
@@ -76,7 +76,7 @@ def configurations(profile: Profile, n: int) -> list[dict[str, Any]]:
     grid = profile.space.grid()
     if not 0 < n < len(grid):
         return grid
-    chosen = np.random.default_rng(profile.seed).choice(len(grid), n, replace=False)
+    chosen = np.random.default_rng(profile.search_seed).choice(len(grid), n, replace=False)
     return [grid[i] for i in sorted(chosen)]
 
 

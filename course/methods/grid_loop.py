@@ -81,7 +81,7 @@ def search_holdout(ctx: Context, candidates: list[Candidate]) -> Outcome:
     any other whose candidates are fixed up front (quasi-random points, the baseline)."""
     profile = ctx.profile
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
-        ctx.split, profile.seed, profile.validation_size, ctx.protocol
+        ctx.split, profile.split_seed, profile.validation_size, ctx.protocol
     )
     fitter = ctx.fitter(len(candidates))
     todo = [(c.trial, c.params) for c in candidates if FitKey(c.trial) not in fitter.done]

@@ -50,7 +50,7 @@ class SklearnGridSearch(Method):
             pipeline(ctx),
             param_grid=profile.space.param_grid(step=STEP),
             cv=StratifiedKFold(
-                n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed
+                n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.split_seed
             ),
             scoring=SCORING,  # validation accuracy and loss on every held-out fold
             refit=Selector(profile.selection),  # retrain the pick on the whole development set

@@ -74,7 +74,7 @@ class SklearnHalvingRandomSearch(Method):
         sampled = ParameterSampler(
             profile.space.distributions(STEP, skip=(EPOCHS,)),
             settings["candidates"],
-            random_state=profile.seed,
+            random_state=profile.search_seed,
         )
         return FixedSearcher(from_sklearn(c, STEP, skip=(EPOCHS,)) for c in sampled)
 
@@ -95,9 +95,11 @@ class SklearnHalvingRandomSearch(Method):
             min_resources=settings["min_epochs"],
             max_resources=settings["max_epochs"],
             factor=settings["factor"],
-            cv=StratifiedKFold(n_splits=settings["cv"], shuffle=True, random_state=profile.seed),
+            cv=StratifiedKFold(
+                n_splits=settings["cv"], shuffle=True, random_state=profile.split_seed
+            ),
             scoring=SCORING[profile.selection],  # one metric: halving takes no more
-            random_state=profile.seed,
+            random_state=profile.search_seed,
             refit=True,  # the best of the last round, retrained on the whole development set
         )
         # --8<-- [end:search]

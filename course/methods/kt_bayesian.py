@@ -36,7 +36,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         objective=objective(profile.training),
         max_trials=settings["max_trials"],
         num_initial_points=settings["initial_points"],  # random trials before the first GP
-        seed=profile.seed,
+        seed=profile.search_seed,
         directory=fitter.run_dir,
         project_name=PROJECT,
     )

@@ -43,7 +43,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         max_epochs=settings["max_epochs"],
         factor=settings["factor"],
         hyperband_iterations=settings["hyperband_iterations"],
-        seed=profile.seed,
+        seed=profile.search_seed,
         directory=fitter.run_dir,
         project_name=PROJECT,
     )

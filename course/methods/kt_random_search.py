@@ -25,7 +25,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         MLPHyperModel(profile.space, fitter),
         objective=objective(profile.training),
         max_trials=settings["max_trials"],
-        seed=profile.seed,
+        seed=profile.search_seed,
         directory=fitter.run_dir,
         project_name=PROJECT,  # rerunning the same run resumes from here
     )

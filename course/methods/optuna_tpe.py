@@ -216,14 +216,14 @@ class OptunaTPE(Method):
 
         profile, trials = ctx.profile, ctx.settings["trials"]
         x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
-            ctx.split, profile.seed, profile.validation_size
+            ctx.split, profile.split_seed, profile.validation_size
         )
         fitter = ctx.fitter(trials)
         job = Job(profile, ctx.settings, fitter, (x_train, y_train, x_val, y_val))
-        study = job.study(profile.seed)
+        study = job.study(profile.search_seed)
         finished = resume(study, fitter, profile.training.monitor)
         if finished:  # the sampler's state is not stored: seed it anew, not as at the start
-            study = job.study(profile.seed + finished)
+            study = job.study(profile.search_seed + finished)
         if finished < trials:
             if ctx.workers > 1:
                 optimize_in_workers(job, trials, ctx.workers)
@@ -258,4 +258,4 @@ def _worker(job: Job, trials: int, index: int) -> None:
     from course import workers
 
     workers.setup(core=index, preload=("optuna",))
-    job.optimize(job.study(job.profile.seed + 1000 * (index + 1)), None, trials)
+    job.optimize(job.study(job.profile.search_seed + 1000 * (index + 1)), None, trials)

@@ -40,7 +40,7 @@ class QuasiRandom(Method):
 
         space = profile.space
         # --8<-- [start:points]
-        sobol = qmc.Sobol(d=len(space.tuned), scramble=True, seed=profile.seed)
+        sobol = qmc.Sobol(d=len(space.tuned), scramble=True, seed=profile.search_seed)
         with warnings.catch_warnings():  # balance is best at 2**m points; any count is valid
             warnings.simplefilter("ignore", UserWarning)
             points = sobol.random(settings["trials"])  # in the unit cube, one column per name

@@ -82,7 +82,7 @@ class SklearnRandomizedSearch(Method):
         # the search's parameter names carry its pipeline step's prefix; the same prefix on
         # every name keeps their sorted order, and so the draws
         sampled = ParameterSampler(profile.space.distributions(), n_iter,
-                                   random_state=profile.seed)  # fmt: skip
+                                   random_state=profile.search_seed)  # fmt: skip
         return FixedSearcher(from_sklearn(c) for c in sampled)
 
     def run(self, ctx: Context) -> Outcome:
@@ -98,9 +98,9 @@ class SklearnRandomizedSearch(Method):
             param_distributions=profile.space.distributions(step=STEP),  # course/space.py
             n_iter=len(candidates),  # the profile's n_iter (at most a finite space's size)
             cv=StratifiedKFold(
-                n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.seed
+                n_splits=ctx.settings["cv"], shuffle=True, random_state=profile.split_seed
             ),
-            random_state=profile.seed,
+            random_state=profile.search_seed,
             scoring=SCORING,  # validation accuracy and loss on every held-out fold
             refit=Selector(profile.selection),  # retrain the pick on the whole development set
         )

@@ -193,7 +193,7 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
 
     profile = ctx.profile
     x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
-        ctx.split, profile.seed, profile.validation_size
+        ctx.split, profile.split_seed, profile.validation_size
     )
     _start_over_without_lost_checkpoints(ctx)
     fitter = ctx.fitter(planned_trials, checkpoints=False)  # KerasTuner keeps its own

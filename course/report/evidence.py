@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.errors import CourseError
-from course.space import HYPERPARAMETERS, NAMES
+from course.space import EPOCHS, HYPERPARAMETERS, NAMES
 
 if TYPE_CHECKING:  # pandas loads with the first file read: render imports this module first
     import pandas as pd
@@ -65,6 +65,7 @@ class Evidence:
     hyperband_plan = _File("data/hyperband_plan.csv", optional=True)  # the profile's schedule
     halving_plan = _File("data/halving_plan.csv", optional=True)  # HalvingRandomSearchCV's rounds
     benchmark = _File("data/benchmark.csv", optional=True)  # scripts/bench.py's table
+    variance = _File("data/variance.csv", optional=True)  # `course variance`'s measurements
     # the seed notebook's study, exported beside this one (`course export --to`), if it was
     notebook_trials = _File(f"{NOTEBOOK_DIR}/data/trials.csv", optional=True, runs=True)
     notebook_curves = _File(f"{NOTEBOOK_DIR}/data/curves.csv", optional=True)
@@ -187,6 +188,27 @@ class Evidence:
             fits=("fold", "size"),
         )
         return scores.reset_index()[["trial", "rung", "score", "seconds", "epochs_run", "fits"]]
+
+    def evaluations(self, method: str) -> pd.DataFrame:
+        """`selection_trials` with each evaluation's hyperparameters, whether a pruner stopped
+        it (`pruned`) and whether it trained on the method's whole budget (`full_budget`):
+        successive halving and Hyperband give early rounds fewer epochs (the `epochs` of the
+        round), so only their longest rounds are scored like every other method's trials.
+        Views that compare configurations (importance, study health) read these."""
+        fits = self.trials[(self.trials["method"] == method) & (self.trials["fold"] >= 0)]
+        fits = fits.assign(rung=fits["rung"].fillna(0).astype(int) if "rung" in fits else 0)
+        first = (
+            fits.groupby(["rung", "trial"], sort=True)
+            .agg(
+                **{name: (name, "first") for name in NAMES},
+                pruned=("status", lambda s: bool(s.eq(PRUNED).all())),
+            )
+            .reset_index()
+        )
+        frame = self.selection_trials(method).merge(first, on=["trial", "rung"], how="left")
+        rounds = fits["rung"].max() > 0 or ("bracket" in fits and fits["bracket"].notna().any())
+        budget = frame[EPOCHS] == frame[EPOCHS].max() if rounds else True
+        return frame.assign(full_budget=budget & ~frame["pruned"])
 
 
 def is_tuned(domain: Any) -> bool:

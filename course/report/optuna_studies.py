@@ -80,3 +80,47 @@ def write(ev: Evidence, path: Path) -> list[str]:
     finally:
         optuna.logging.set_verbosity(previous)
     return list(ev.searches["method"])
+
+
+EXAMPLE = "optuna-tpe"  # the search whose study the example plot shows, where the study ran it
+
+
+def _example_study(ev: Evidence) -> Any:
+    """One search as an in-memory Optuna study: the Optuna search where it ran, else the
+    first search."""
+    import optuna
+
+    made = studies(ev)
+    label = EXAMPLE if EXAMPLE in made else next(iter(made))
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        direction = "maximize" if ev.higher_is_better else "minimize"
+        study = optuna.create_study(study_name=label, direction=direction)
+        study.add_trials(made[label])
+    finally:
+        optuna.logging.set_verbosity(previous)
+    return study
+
+
+def example(ev: Evidence) -> Any:
+    """Optuna's own matplotlib plot of one of our searches, as `optuna.load_study` on the
+    exported file would draw it (resized to the page's column)."""
+    import warnings
+
+    import optuna
+
+    from course.report import figures
+
+    study = _example_study(ev)
+    # Optuna switches matplotlib to its own style for good (`plt.style.use`): rc_context puts
+    # the house style back for every figure after this one
+    with warnings.catch_warnings(), figures.plt.rc_context():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # "experimental"
+        # --8<-- [start:example]
+        ax = optuna.visualization.matplotlib.plot_optimization_history(study)
+        # --8<-- [end:example]
+    ax.set_title(f"Optuna's plot_optimization_history of {study.study_name}", fontsize=11)
+    fig = ax.figure
+    fig.set_size_inches(figures.WIDTH, 3.8)
+    return fig

@@ -52,6 +52,12 @@ FIGURES = {
     "per round, the winner from the last round highlighted",
     "optuna-tpe-pruning": "Monitored validation score by epoch of every Optuna trial, pruned "
     "ones ending where they were stopped",
+    "optuna-example": "Optuna's own optimisation-history plot of one of our searches, read "
+    "from the exported study",
+    "variance": "Each search's test accuracy beside its pick retrained under other "
+    "initialisation seeds, and a random search's pick under other search seeds",
+    "best-of-m": "Expected best selection score of m random-search trials with its band, "
+    "pooled and per search seed",
 }
 
 
@@ -74,13 +80,16 @@ def fingerprints(generated: Path) -> dict[str, str | None]:
 def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
     """The figures this evidence has, by name, each drawn only when called (matplotlib and the
     drawing code load with the first one); a method not run has no figure."""
-    from course.report import analysis
+    from course.report import analysis, noise, optuna_studies
 
-    def draw(function: str, *args: Any) -> Callable[[], bytes]:
+    def draw(function: str | Callable[..., Any], *args: Any) -> Callable[[], bytes]:
+        """A figure of `course.report.figures` by name, or one a view's own module draws."""
+
         def make() -> bytes:
             from course.report import figures
 
-            return figures.png(getattr(figures, function)(ev, *args))
+            drawn = getattr(figures, function) if isinstance(function, str) else function
+            return figures.png(drawn(ev, *args))
 
         return make
 
@@ -111,12 +120,34 @@ def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
         planned["halving-random-search-cv-rounds"] = draw("halving_rounds")
     if ev.result(analysis.PRUNING) is not None:
         planned["optuna-tpe-pruning"] = draw("optuna_pruning")
+    if not ev.searches.empty:
+        planned["optuna-example"] = draw(optuna_studies.example)
+    if noise.measured(ev):
+        planned |= {"variance": draw(noise.figure), "best-of-m": draw(noise.best_of_m)}
     assert set(planned) <= set(FIGURES), set(planned) - set(FIGURES)
     return planned
 
 
+def _view_figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
+    """The figures of each search's study-health block, by file name: one set per search, so
+    its include embeds them itself (no `figure-*.md` include of their own)."""
+    from course.report import health_views
+
+    def make(draw: Callable[[], Any]) -> Callable[[], bytes]:
+        def png() -> bytes:
+            from course.report import figures
+
+            return figures.png(draw())
+
+        return png
+
+    return {name: make(draw) for name, draw in health_views.figures(ev).items()}
+
+
 def _missing(ev: Evidence, name: str) -> str:
     """What a page shows where this study has no such figure."""
+    if name in ("variance", "best-of-m"):
+        return "*This study has no variance measurements yet: run `course variance`.*\n"
     if name == "optimism" and not ev.searches.empty and not ev.higher_is_better:
         return (f"*This study selects by `{ev.selection}`, not an accuracy: there is no gap to "
                 "a test accuracy to draw.*\n")  # fmt: skip
@@ -139,14 +170,15 @@ def render(generated: Path = GENERATED_DIR) -> list[Path]:
     if old["inputs"] == now and all((generated / name).is_file() for name in drawn):
         return []  # nothing changed since the last render
 
-    from course.report import tables
+    from course.report import health_views, tables
 
     ev = Evidence.load(generated)
     figures = _figures(ev)
     products: dict[str, Callable[[], str | bytes]] = {
-        f"figures/{name}.png": make for name, make in figures.items()
+        f"figures/{name}.png": make for name, make in (figures | _view_figures(ev)).items()
     }
     products |= {f"{name}.md": make for name, make in tables.makers(ev).items()}
+    products |= {f"{name}.md": make for name, make in health_views.includes(ev).items()}
 
     def unchanged(name: str) -> bool:
         before = outputs.get(name)

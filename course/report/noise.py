@@ -1,0 +1,197 @@
+"""Retraining variance and search variance (`course variance`) beside the differences between
+methods, and the expected best of m random trials: whether a ranking says more than noise.
+
+The data is `data/variance.csv`; every view reads the first seed's split, as those runs do.
+A private function computes each view's data, a public one draws or words it (Optuna's
+visualisation split).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from course.report.evidence import Evidence
+from course.stats import expected_max
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# variance.csv's kinds (the data contract's words: the report may not import course.variance)
+RETRAIN, SEARCHED, EVALUATED = "retrain", "search", "search-trial"
+
+
+def _rows(ev: Evidence, kind: str) -> pd.DataFrame:
+    frame = ev.variance
+    return frame[frame["kind"] == kind] if frame is not None else pd.DataFrame()
+
+
+def measured(ev: Evidence) -> bool:
+    """Whether `course variance` measured this study."""
+    return ev.variance is not None and not _rows(ev, RETRAIN).empty
+
+
+def retraining(ev: Evidence) -> pd.DataFrame:
+    """Per clean search: its pick's test accuracy in the study and under each initialisation
+    seed it was retrained under (mean, sd, lowest, highest, how many), in results order."""
+    rows = _rows(ev, RETRAIN)
+    table = rows.groupby("method", sort=False)["test_accuracy"].agg(
+        n="size", mean="mean", sd=lambda s: s.std(ddof=1), low="min", high="max"
+    )
+    study = ev.results.set_index("method")["test_accuracy"]
+    table = table.assign(study=study.reindex(table.index))
+    order = [m for m in ev.results["method"] if m in table.index]
+    return table.loc[order].reset_index()
+
+
+def pooled_sd(ev: Evidence) -> float:
+    """The retraining standard deviation pooled over the configurations (each has its own
+    mean; their within-configuration variances averaged, weighted by degrees of freedom)."""
+    rows = _rows(ev, RETRAIN)
+    centred = rows["test_accuracy"] - rows.groupby("method")["test_accuracy"].transform("mean")
+    dof = len(rows) - rows["method"].nunique()
+    return float(np.sqrt((centred**2).sum() / dof)) if dof > 0 else float("nan")
+
+
+def searches(ev: Evidence) -> pd.DataFrame:
+    """The random search's pick under each search seed: its selection score and test accuracy."""
+    return _rows(ev, SEARCHED)[["method", "seed", "selection_score", "test_accuracy"]]
+
+
+def between_methods(ev: Evidence) -> pd.Series:
+    """The clean searches' test accuracies on the first seed's split, the split the variance
+    runs share: the differences the noise is set beside."""
+    clean = ev.searches[ev.searches["protocol"] == "clean"]
+    return clean.set_index("method")["test_accuracy"]
+
+
+def _best_of_m(ev: Evidence) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+    """Expected best selection score of m trials of the random search, for m up to one
+    search's length: pooled over every search seed's trials (mean and the sd of the best of
+    m: the band), and from each seed's trials alone (what one search would have said)."""
+    trials = _rows(ev, EVALUATED)
+    sign = 1.0 if ev.higher_is_better else -1.0  # the best of a loss is its lowest
+
+    def curve(scores: np.ndarray, top: int) -> pd.DataFrame:
+        values = [expected_max(sign * scores, m) for m in range(1, top + 1)]
+        return pd.DataFrame({"m": np.arange(1, top + 1),
+                             "mean": [sign * v[0] for v in values],
+                             "sd": [v[1] for v in values]})  # fmt: skip
+
+    per_seed = {int(seed): rows["selection_score"].to_numpy(float)
+                for seed, rows in trials.groupby("seed")}  # fmt: skip
+    top = min(len(s) for s in per_seed.values())
+    pooled = curve(np.concatenate(list(per_seed.values())), top)
+    return pooled, {seed: curve(scores, top) for seed, scores in per_seed.items()}
+
+
+def markdown(ev: Evidence) -> str:
+    """The variance include: what was measured, the three spreads, and whether the
+    differences between methods are larger than what noise alone makes."""
+    if not measured(ev):
+        return ("*This study has no variance measurements yet: run `course variance` (after "
+                "`course run-all`).*\n")  # fmt: skip
+    retrained = retraining(ev)
+    inits = int(retrained["n"].max())
+    picked = searches(ev)
+    methods = between_methods(ev)
+    noise_retrain, noise_search = pooled_sd(ev), float(picked["test_accuracy"].std(ddof=1))
+    noise = float(np.hypot(noise_retrain, noise_search))
+    spread = float(methods.std(ddof=1))
+    ratio = spread / noise
+    verdict = (
+        "no larger than what noise alone makes: on this split, the ranking of the methods "
+        "could be the seeds'" if ratio <= 1 else
+        "larger than noise alone, but less than twice it: some of the ranking is the seeds'"
+        if ratio < 2 else "more than twice what noise alone makes"
+    )  # fmt: skip
+    search = picked["method"].iloc[0]
+    own = _rows(ev, RETRAIN)["seconds"].sum() + _rows(ev, EVALUATED).loc[
+        lambda t: t["seed"] != picked["seed"].min(), "seconds"].sum()  # fmt: skip
+    fits = len(_rows(ev, RETRAIN)) + int((_rows(ev, EVALUATED)["seed"]
+                                          != picked["seed"].min()).sum())  # fmt: skip
+    lines = [
+        f"- **Retraining variance**: each of the {len(retrained)} picks trained again under "
+        f"{inits} initialisation seeds on the same split: its test accuracy moves with a "
+        f"standard deviation of {noise_retrain:.3f} (pooled over the picks; the largest "
+        f"range is {(retrained['high'] - retrained['low']).max():.3f}).",
+        f"- **Search variance**: `{search}` run under {len(picked)} search seeds, split and "
+        f"initialisation unchanged: its pick's test accuracy has a standard deviation of "
+        f"{noise_search:.3f} (from {picked['test_accuracy'].min():.3f} to "
+        f"{picked['test_accuracy'].max():.3f}).",
+        f"- **Between methods**: the {len(methods)} clean searches' test accuracies on this "
+        f"split have a standard deviation of {spread:.3f} (from {methods.min():.3f} to "
+        f"{methods.max():.3f}): {ratio:.1f} times the {noise:.3f} the two noises make "
+        f"together, {verdict}.",
+        f"- **Cost**: {fits} fits of its own, {own / 60:.1f} minutes of fitting on this "
+        "machine (the study's own first search seed is not trained again).",
+    ]
+    lines.append(
+        "\nThe comparison of spreads is a rough guide, not a test: the paired tests "
+        "on the [summary](index.md) and [conclusions](conclusions.md) are the tests."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def figure(ev: Evidence) -> Figure:
+    """Each clean search's test accuracy in the study (a filled marker) beside the same pick
+    retrained under other initialisation seeds (open circles), and the random search's pick
+    under each search seed (its own row): noise set beside the differences between methods."""
+    from course.report import figures
+
+    retrained = retraining(ev)
+    rows = _rows(ev, RETRAIN)
+    picked = searches(ev)
+    colour = figures.colours(ev)
+    labels = [*retrained["method"], f"{picked['method'].iloc[0]}, other search seeds"]
+    fig, ax = figures._figure(height=0.34 * len(labels) + 1.6)
+    with figures.plt.rc_context(figures.STYLE):
+        for y, label in enumerate(retrained["method"]):
+            values = rows.loc[rows["method"] == label, "test_accuracy"]
+            ax.scatter(values, [y] * len(values), s=28, facecolors="none",
+                       edgecolors=colour.get(label, "black"), lw=1.2)  # fmt: skip
+            ax.scatter(retrained["study"].iloc[y], y, marker="D", s=36,
+                       color=colour.get(label, "black"), zorder=3)  # fmt: skip
+        y = len(labels) - 1
+        ax.scatter(picked["test_accuracy"], [y] * len(picked), marker="s", s=30,
+                   color=figures.BASELINE)  # fmt: skip
+        ax.set_yticks(range(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel("test accuracy (first seed's split)")
+        handles = [
+            figures.matplotlib.lines.Line2D([], [], marker="D", ls="", color="grey",
+                                            label="the study's pick"),
+            figures.matplotlib.lines.Line2D([], [], marker="o", ls="", mfc="none", color="grey",
+                                            label="the pick retrained, one per init seed"),
+            figures.matplotlib.lines.Line2D([], [], marker="s", ls="", color=figures.BASELINE,
+                                            label="the search's pick (each search seed)"),
+        ]  # fmt: skip
+        figures._legend_below(fig, handles, ncol=2)
+        figures._title(fig, "Test accuracy: the picks, retrained, and a search rerun")
+    return fig
+
+
+def best_of_m(ev: Evidence) -> Figure:
+    """The expected best selection score of m random trials, with a band of one standard
+    deviation of the best of m, pooled over the search seeds; each seed's own estimate thin."""
+    from course.report import figures
+
+    pooled, per_seed = _best_of_m(ev)
+    fig, ax = figures._figure(height=3.8)
+    with figures.plt.rc_context(figures.STYLE):
+        for i, (seed, curve) in enumerate(per_seed.items()):
+            ax.plot(curve["m"], curve["mean"], lw=0.9, color=figures.series(i + 1), alpha=0.8,
+                    label=f"search seed {seed} alone")  # fmt: skip
+        ax.fill_between(pooled["m"], pooled["mean"] - pooled["sd"],
+                        pooled["mean"] + pooled["sd"], color=figures.series(0), alpha=0.2,
+                        label="± one sd of the best of m")  # fmt: skip
+        ax.plot(pooled["m"], pooled["mean"], lw=2, color=figures.series(0),
+                label="expected best, every seed's trials pooled")  # fmt: skip
+        ax.xaxis.set_major_locator(figures.matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_xlabel("m: trials of the random search")
+        ax.set_ylabel(f"expected best {ev.selection}")
+        figures._legend_below(fig, ax.get_legend_handles_labels()[0], ncol=2)
+        figures._title(fig, f"Expected best of m trials of {searches(ev)['method'].iloc[0]}")
+    return fig
