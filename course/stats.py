@@ -104,10 +104,13 @@ def expected_max(values: np.ndarray, m: int) -> tuple[float, float]:
     n = len(x)
     if not 1 <= m <= n:
         raise ValueError(f"the best of {m} draws needs 1 to {n} of them")
-    k = np.arange(1, n + 1)
+    # --8<-- [start:expected-max]
+    k = np.arange(m, n + 1)  # the best of m is at least the m-th smallest
     # C(k-1, m-1) on a log scale (gammaln): no overflow for a long search
-    log_weights = gammaln(k) - gammaln(np.maximum(k - m + 1, 1)) - gammaln(m)
-    weights = np.where(k >= m, np.exp(log_weights - log_weights.max()), 0.0)
+    log_weights = gammaln(k) - gammaln(k - m + 1) - gammaln(m)
+    weights = np.exp(log_weights - log_weights.max())
     weights /= weights.sum()
+    x = x[m - 1 :]
     mean = float(weights @ x)
     return mean, float(np.sqrt(weights @ (x - mean) ** 2))
+    # --8<-- [end:expected-max]

@@ -108,10 +108,6 @@ def markdown(ev: Evidence) -> str:
         if ratio < 2 else "more than twice what noise alone makes"
     )  # fmt: skip
     search = picked["method"].iloc[0]
-    own = _rows(ev, RETRAIN)["seconds"].sum() + _rows(ev, EVALUATED).loc[
-        lambda t: t["seed"] != picked["seed"].min(), "seconds"].sum()  # fmt: skip
-    fits = len(_rows(ev, RETRAIN)) + int((_rows(ev, EVALUATED)["seed"]
-                                          != picked["seed"].min()).sum())  # fmt: skip
     lines = [
         f"- **Retraining variance**: each of the {len(retrained)} picks trained again under "
         f"{inits} initialisation seeds on the same split: its test accuracy moves with a "
@@ -125,14 +121,25 @@ def markdown(ev: Evidence) -> str:
         f"split have a standard deviation of {spread:.3f} (from {methods.min():.3f} to "
         f"{methods.max():.3f}): {ratio:.1f} times the {noise:.3f} the two noises make "
         f"together, {verdict}.",
-        f"- **Cost**: {fits} fits of its own, {own / 60:.1f} minutes of fitting on this "
-        "machine (the study's own first search seed is not trained again).",
+        f"- **Cost**: {cost(ev)}",
     ]
     lines.append(
         "\nThe comparison of spreads is a rough guide, not a test: the paired tests "
         "on the [summary](index.md) and [conclusions](conclusions.md) are the tests."
     )
     return "\n".join(lines) + "\n"
+
+
+def cost(ev: Evidence) -> str:
+    """What `course variance` trained for this study: its own fits and their seconds (the
+    study's own search seed is its run, not trained again)."""
+    if not measured(ev):
+        return "*`course variance` has not measured this study yet.*\n"
+    trials = _rows(ev, EVALUATED)
+    own = pd.concat([_rows(ev, RETRAIN), trials[trials["seed"] != searches(ev)["seed"].min()]])
+    return (f"{len(own)} fits of its own ({len(_rows(ev, RETRAIN))} retrained picks, "
+            f"{len(own) - len(_rows(ev, RETRAIN))} trials of the other search seeds), "
+            f"{own['seconds'].sum() / 60:.1f} minutes of fitting on this machine.\n")  # fmt: skip
 
 
 def figure(ev: Evidence) -> Figure:

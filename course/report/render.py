@@ -54,6 +54,8 @@ FIGURES = {
     "ones ending where they were stopped",
     "optuna-example": "Optuna's own optimisation-history plot of one of our searches, read "
     "from the exported study",
+    "importance": "Heatmap of each tuned hyperparameter's share of the score's variance in "
+    "every search, too-small samples marked",
     "variance": "Each search's test accuracy beside its pick retrained under other "
     "initialisation seeds, and a random search's pick under other search seeds",
     "best-of-m": "Expected best selection score of m random-search trials with its band, "
@@ -121,7 +123,10 @@ def _figures(ev: Evidence) -> dict[str, Callable[[], bytes]]:
     if ev.result(analysis.PRUNING) is not None:
         planned["optuna-tpe-pruning"] = draw("optuna_pruning")
     if not ev.searches.empty:
+        from course.report import importance
+
         planned["optuna-example"] = draw(optuna_studies.example)
+        planned["importance"] = draw(importance.overview)
     if noise.measured(ev):
         planned |= {"variance": draw(noise.figure), "best-of-m": draw(noise.best_of_m)}
     assert set(planned) <= set(FIGURES), set(planned) - set(FIGURES)

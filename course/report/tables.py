@@ -46,10 +46,16 @@ def provenance(ev: Evidence) -> str:
         options += [f"--seed {seeds[0]}"] if seeds[0] != p["config"].get("seed") else []
         options += [f"--repeats {len(seeds)}"] if len(seeds) > 1 else []
         rerun = f"; to rerun it all: `course run-all {' '.join(options)}`"
+    config = p["config"]
+    named = {k: config.get(f"{k}_seed", config["seed"]) for k in ("split", "init", "search")}
+    apart = ", ".join(f"{k} seed {v}" for k, v in named.items())
+    apart = (" (each seeds the split, the initial weights and the search alike)"
+             if set(named.values()) == {config["seed"]} else f" (the first's {apart})")  # fmt: skip
+    finished = p["finished_at"][:16].replace("T", " ")
     return (
         f'!!! info "Evidence on this page"\n'
         f"    Profile `{p['profile']}`, seed{'s' if len(seeds) > 1 else ''} "
-        f"{', '.join(map(str, seeds))}, finished {p['finished_at'][:16].replace('T', ' ')} UTC "
+        f"{', '.join(map(str, seeds))}{apart}, finished {finished} UTC "
         f"on {p['cpu_count']} CPUs ({p['platform']}), Keras backend `{p['keras_backend']}`; "
         f"{versions}; command{'s' if len(commands) > 1 else ''} {said}{rerun}, commit "
         f"`{commit}`.\n"
