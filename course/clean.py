@@ -5,7 +5,8 @@ A finished run of the study keeps its result and its final model; the checkpoint
 and KerasTuner's state are only there to resume it, so they go. (The CV study's final model is
 its fold checkpoints, so it keeps them.) Unfinished runs keep everything: they resume. With
 `other_studies`, the runs of every other study (another profile, seed or dataset) go too,
-folder and ledger rows. A run another process holds is left alone.
+folder and ledger rows; this study's variance runs (`course variance`) stay. A run another
+process holds is left alone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from course import locks
 from course.config import Profile
 from course.ledger import Ledger, Run
 from course.paths import RUNS_DIR
-from course.plan import in_study, units_by_label
+from course.plan import in_study, units_by_label, varies
 
 RESUME_STATE = ("checkpoints", "tuner")  # what a run keeps only to resume
 
@@ -50,12 +51,13 @@ def plan(ledger: Ledger, profile: Profile, data_sha256: str, other_studies: bool
     for run in ledger.runs():
         if not locks.free(RUNS_DIR / f"{run.run_id}.lock"):
             continue  # another process is training it
-        if not in_study(run, units, profile, data_sha256):
+        if not (in_study(run, units, profile, data_sha256) or varies(run, profile, data_sha256)):
             if other_studies:
                 cleaning.runs.append(run)
             continue
         result = ledger.result(run.run_id)
-        if result is not None and Path(result["model_path"]).is_file():  # finished, one file
+        finished = result is not None and Path(result["model_path"]).is_file()  # one file
+        if finished or (run.finished_at is not None and result is None):  # or none: retraining
             cleaning.folders += [RUNS_DIR / run.run_id / name for name in RESUME_STATE
                                  if (RUNS_DIR / run.run_id / name).exists()]  # fmt: skip
     return cleaning

@@ -162,9 +162,9 @@ class Profile:
         changed = replace(self.seeded(self.seed if seed is None else seed),
                           repeats=repeats or self.repeats)  # fmt: skip
         for key in ("seed", *SEED_KEYS):
-            start = getattr(changed, key)
-            _check_seed(start, "--seed")
-            _check_seed(start + changed.repeats - 1, "--seed plus --repeats")
+            start, named = getattr(changed, key), key.replace("_", " ")  # "init seed"
+            _check_seed(start, f"--seed (the {named})")
+            _check_seed(start + changed.repeats - 1, f"--seed plus --repeats (the {named})")
         return changed
 
     def seeded(self, seed: int, **seeds: int) -> Profile:
@@ -284,8 +284,8 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
     named = {}
     for key in SEED_KEYS:
         short = key.removesuffix("_seed")
-        value = _check_seed(get_value(seeds_raw, short, int, seed, "seeds."), f"seeds.{short}")
-        named[key] = _check_seed(value + repeats - 1, f"seeds.{short} + repeats - 1") - repeats + 1
+        named[key] = _check_seed(get_value(seeds_raw, short, int, seed, "seeds."), f"seeds.{short}")
+        _check_seed(named[key] + repeats - 1, f"seeds.{short} + repeats - 1")
     test_size = get_value(raw, "test_size", (int, float), KEYS["test_size"][0], "")
     validation_size = get_value(
         raw, "validation_size", (int, float), KEYS["validation_size"][0], ""

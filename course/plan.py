@@ -3,6 +3,7 @@ id that ties a run to the exact settings that shape its results."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,27 @@ def expand(plan: list[tuple[str, str]], profile: Profile, check: bool = True) ->
 def units_by_label(profile: Profile) -> dict[str, Unit]:
     """Every run the profile makes, by label, in course order (settings not checked)."""
     return {unit.label: unit for unit in expand(full_plan(), profile, check=False)}
+
+
+def varies(run: Run, profile: Profile, data_sha256: str) -> bool:
+    """Whether a ledger run measures the study's variance (`course variance`): the profile as
+    it is now, with only its initialisation or search seed moved, on the same data. `clean`
+    keeps such runs with the study's own."""
+    if (
+        run.profile != profile.name
+        or run.data_sha256 != data_sha256
+        or run.seed not in profile.seeds
+    ):
+        return False
+    config = json.loads(run.config)
+    moved = {key: config.get(key) for key in ("init_seed", "search_seed")}
+    if None in moved.values():
+        return False
+    expected = json.loads(json.dumps(profile.seeded(run.seed, **moved).as_dict()))
+    for key in ("speed", "repeats"):  # how it ran, and how many seeds: not what it computed
+        config.pop(key, None)
+        expected.pop(key, None)
+    return config == expected
 
 
 def in_study(run: Run, units: dict[str, Unit], profile: Profile, data_sha256: str) -> bool:

@@ -93,11 +93,12 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def expected_max(values: np.ndarray, m: int) -> tuple[float, float]:
-    """The expected best of `m` draws, and its standard deviation, estimated without bias from
-    `n >= m` i.i.d. draws (`values`): the best of a random subset of `m` of them is the k-th
-    smallest with probability C(k-1, m-1) / C(n, m), an L-estimator as bayesmark's
-    `expected_max` and Dodge et al.'s "expected validation performance" (2019) compute it. A
-    random search's scores in, what m trials of that search would find on average out."""
+    """The expected best of `m` draws, and the spread of that best, from `n >= m` i.i.d. draws
+    (`values`): the best of a random subset of `m` of them is the k-th smallest with
+    probability C(k-1, m-1) / C(n, m). The mean is an unbiased L-estimator, as bayesmark's
+    `expected_max` computes it (Dodge et al.'s "expected validation performance", 2019, draws
+    with replacement instead); the standard deviation is the plug-in spread over the subsets.
+    A random search's scores in, what m trials of that search would find on average out."""
     from scipy.special import gammaln
 
     x = np.sort(np.asarray(values, dtype=float))

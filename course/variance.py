@@ -3,11 +3,12 @@
 Two sources, measured apart with the seeds the profile keeps apart (`course.config`):
 
 - **retraining variance**: the configuration each search chose, trained again on the same split
-  under `inits` initialisation seeds (the first is the study's own, so it reproduces the holdout
-  methods' fits exactly). Each seed is one run in the ledger, `retrain[init<seed>]`, whose fits
-  are the chosen configurations, trained as the grid loop trains (the development rows less
-  the holdout, stopped on the holdout) and scored once on the test rows.
-- **search variance**: one random search (`SEARCH`) run again under `searches` search seeds,
+  under `inits` initialisation seeds (the first is the study's own, so it reproduces every pick
+  the study trained in one holdout fit: the grid loop's, say, not a CV refit or Hyperband's).
+  Each seed is one run in the ledger, `retrain[init<seed>]`, whose fits are the distinct
+  picks, trained as the grid loop trains (the development rows less the holdout, stopped on
+  the holdout) and scored once on the test rows.
+- **search variance**: one random search (`SEARCH_METHOD`) run again under `searches` search seeds,
   split and initialisation unchanged; the first is the study's own run. Each is an ordinary
   run of that method, so it resumes, and the study's export never mistakes it for its own.
 
@@ -17,7 +18,9 @@ Every fit is recorded and resumed like any other; `rows` reads them back for exp
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,19 +53,32 @@ def chosen(ledger: Ledger, profile: Profile, data_sha256: str) -> dict[str, dict
     return {label: result["params"] for label, result in picks.items() if result}
 
 
+def distinct(configurations: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The picks, each once, in the order first chosen: two searches that chose alike share
+    one retrained fit per seed (it is one configuration's noise, not two)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for params in configurations.values():
+        seen.setdefault(json.dumps(params, sort_keys=True), params)
+    return list(seen.values())
+
+
 def retrain_unit(configurations: dict[str, dict[str, Any]], init_seed: int) -> Unit:
-    """One retraining run: every chosen configuration under one initialisation seed (its
-    settings are the configurations, so a study whose picks change retrains anew)."""
-    return Unit(RETRAIN, CLEAN, f"init{init_seed}", {"configurations": configurations})
+    """One retraining run: every distinct pick under one initialisation seed (its settings
+    are the picks, so a study whose picks change retrains anew)."""
+    return Unit(RETRAIN, CLEAN, f"init{init_seed}", {"configurations": distinct(configurations)})
 
 
-def search_profiles(profile: Profile, searches: int) -> list[Profile]:
-    """The profiles of the search-variance runs: search seed, search seed + 1, ..."""
-    return [profile.seeded(profile.seed, search_seed=profile.search_seed + k)
-            for k in range(searches)]  # fmt: skip
+def search_profiles(profile: Profile) -> Iterator[Profile]:
+    """The profiles of the search-variance runs, search seed + 0, 1, ...: the first is the
+    study's own, so its run counts without being trained again."""
+    return (profile.seeded(profile.seed, search_seed=profile.search_seed + k)
+            for k in itertools.count())  # fmt: skip
 
 
 def init_profiles(profile: Profile, inits: int) -> list[Profile]:
+    """The profiles of the retraining runs, init seed + 0, 1, ...: the first is the study's
+    own, which reproduces every pick the study trained in one holdout fit (a check that the
+    retraining is the same training)."""
     return [profile.seeded(profile.seed, init_seed=profile.init_seed + j) for j in range(inits)]
 
 
@@ -81,8 +97,11 @@ def measure(profile: Profile, inits: int, searches: int, data: Path | None = Non
             f"no finished searches of the {profile.name!r} study (seed {profile.seed}) on this "
             "dataset to retrain: run `course run-all` first"
         )
+    if SEARCH_METHOD not in configurations:  # its first search seed is the study's own run
+        raise CourseError(f"the study has no finished {SEARCH_METHOD} run to rerun under other "
+                          f"search seeds: run `course run {SEARCH_METHOD}` first")  # fmt: skip
     one = profile.with_seed(None, 1)
-    for seeded in search_profiles(one, searches):  # the study's own run first: already there
+    for seeded in itertools.islice(search_profiles(one), searches):  # the study's own first
         run_study([(SEARCH_METHOD, CLEAN)], seeded, data=data, workers=workers)
     study = Study(one, data_path, sha256, backend.load(), "course variance", workers)
     shared = split(frame, one.split_seed, one.test_size)
@@ -118,7 +137,7 @@ def _retrain(ctx: Context, configurations: dict[str, dict[str, Any]]) -> None:
         return {"test_accuracy": float((predicted == y_test).mean())}
 
     with clock(ctx.ledger.path, ctx.run_id):  # the run's seconds, as every run keeps them
-        for trial, params in enumerate(configurations.values()):
+        for trial, params in enumerate(distinct(configurations)):
             if FitKey(trial) not in fitter.done:
                 fitter.fit(FitKey(trial), params, (x_train, y_train), (x_val, y_val), score)
     ctx.ledger.finish_run(ctx.run_id)
@@ -137,10 +156,13 @@ def write(ledger: Ledger, profile: Profile, data_sha256: str, generated: Path) -
 
 
 def _row(*values: Any) -> dict[str, Any]:
+    """A variance.csv row from its values in `COLUMNS` order."""
     return dict(zip(COLUMNS, values, strict=True))
 
 
 def _current(run: Run, unit: Unit, profile: Profile, data_sha256: str) -> bool:
+    """Whether a finished run is `unit` under `profile` on this data, as the study is now (the
+    run id's hash: a changed profile or pick leaves an old run out)."""
     return (run.finished_at is not None and run.data_sha256 == data_sha256
             and run.config_hash == unit.digest(profile, data_sha256, run.backend))  # fmt: skip
 
@@ -148,12 +170,12 @@ def _current(run: Run, unit: Unit, profile: Profile, data_sha256: str) -> bool:
 def rows(ledger: Ledger, profile: Profile, data_sha256: str) -> list[dict[str, Any]]:
     """What `data/variance.csv` holds, read from the ledger: every retrained fit (`retrain`),
     and each search-variance run's result (`search`) and evaluations (`search-trial`): a
-    search's selection score is its pick's, a retrained fit's its own; trial -1 is a whole
-    run. Only
+    search's selection score is its pick's, a retrained fit's its own; a retrained fit's
+    `trial` is its configuration (one row per search that chose it), -1 a whole run. Only
     runs of the study as it is now: a profile or pick that changed leaves old runs out."""
     one = profile.with_seed(None, 1)
     configurations = chosen(ledger, one, data_sha256)
-    labels = list(configurations)
+    picks = list(configurations.items())
     found: list[dict[str, Any]] = []
     runs = [run for run in ledger.runs() if run.seed == one.seed]
     for run in runs:
@@ -162,11 +184,12 @@ def rows(ledger: Ledger, profile: Profile, data_sha256: str) -> list[dict[str, A
             seeded = one.seeded(one.seed, init_seed=init_seed)
             if not _current(run, retrain_unit(configurations, init_seed), seeded, data_sha256):
                 continue
-            found += [_row(RETRAIN, labels[f["trial"]], init_seed, f["trial"], f[one.selection],
+            found += [_row(RETRAIN, label, init_seed, f["trial"], f[one.selection],
                            f["extra"]["test_accuracy"], f["epochs_run"], f["seconds"])
-                      for f in ledger.fits(run.run_id)]  # fmt: skip
+                      for f in ledger.fits(run.run_id)
+                      for label, chose in picks if chose == f["params"]]  # fmt: skip
     unit = units_by_label(one)[SEARCH_METHOD]
-    for seeded in search_profiles(one, 1000):
+    for seeded in search_profiles(one):
         match = [r for r in runs if r.slug == SEARCH_METHOD
                  and _current(r, unit, seeded, data_sha256)]  # fmt: skip
         if not match:

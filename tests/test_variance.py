@@ -104,11 +104,18 @@ def test_the_report_sets_the_noise_beside_the_differences_between_methods(measur
     pooled, per_seed = noise._best_of_m(ev)
     assert list(per_seed) == [42, 43]
     assert pooled["mean"].is_monotonic_increasing  # the best of more trials is no worse
-    # rerunning with nothing left to train trains nothing
+    # cleaning keeps the study's variance runs (only their checkpoints go), and rerunning
+    # with nothing left to train trains nothing
     fits = ledger_fits(measured["folder"])
+    table = (generated / "data" / "variance.csv").read_text(encoding="utf-8")
+    cleaned = run_course("clean", "--profile", "quick", "--other-studies", cwd=measured["folder"])
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert ledger_fits(measured["folder"]) == fits
+    assert not list((measured["folder"] / "runs").glob("retrain-*/checkpoints"))
     proc = run_course(*VARIANCE, cwd=measured["folder"])
     assert proc.returncode == 0, proc.stderr
     assert ledger_fits(measured["folder"]) == fits
+    assert (generated / "data" / "variance.csv").read_text(encoding="utf-8") == table
 
 
 def test_variance_needs_a_study_first(workdir: Path) -> None:

@@ -69,7 +69,7 @@ def folds(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 
 
 def configurations(profile: Profile, n: int) -> list[dict[str, Any]]:
-    """The grid, or `n` of its configurations drawn with the profile's seed (in grid order),
+    """The grid, or `n` of its configurations drawn with the profile's search seed (in grid order),
     the same ones for every scheme."""
     import numpy as np
 
@@ -119,7 +119,8 @@ class CVStudy(Method):
         Setting("folds", list, [3, 5], "k of each k-fold scheme beside the holdout.",
                 check=_folds, rule=f"distinct whole numbers ≥ {MIN_FOLDS}"),
         Setting("configurations", int, 0, "How many configurations of the grid every scheme "
-                "scores, drawn at random with the profile's seed (0: all of them).", minimum=0),
+                "scores, drawn at random with the profile's search seed (0: all of them).",
+                minimum=0),
     )  # fmt: skip
 
     def variants(self, settings: dict[str, Any]) -> list[Variant]:

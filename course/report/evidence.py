@@ -116,6 +116,12 @@ class Evidence:
         return self.results[self.results["kind"] == SEARCH]
 
     @property
+    def clean_searches(self) -> list[str]:
+        """The searches that chose on development rows, in results order: what every
+        comparison compares (the seed protocol chose on the test rows)."""
+        return list(self.searches.loc[self.searches["protocol"] == "clean", "method"])
+
+    @property
     def baseline(self) -> pd.Series | None:
         """The results row of the untuned baseline (clean protocol), or None if not run."""
         rows = self.results[(self.results["kind"] == BASELINE)

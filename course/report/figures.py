@@ -124,11 +124,6 @@ def colours(ev: Evidence) -> dict[str, str]:
     return {method: style["color"] for method, style in styles(ev).items()}
 
 
-def _clean(ev: Evidence) -> list[str]:
-    """The clean-protocol searches, in results order: what the overlay figures compare."""
-    return list(ev.searches.loc[ev.searches["protocol"] == "clean", "method"])
-
-
 def _text_width(text: str, size: float) -> float:
     """The width of one line of `text` in the house font at `size` points, in points."""
     font = get_font(findfont(FontProperties(size=size)))
@@ -420,7 +415,7 @@ def best_so_far(ev: Evidence) -> Figure:
     reference."""
     fig, ax = _figure(height=5.6)
     style = styles(ev)
-    for method in _clean(ev):
+    for method in ev.clean_searches:
         curve = analysis.anytime(ev, method)
         ax.step(curve["evaluation"], curve["best"], where="post", label=method, lw=1.6,
                 color=style[method]["color"], ls=style[method]["ls"])  # fmt: skip
@@ -502,7 +497,7 @@ def anytime(ev: Evidence) -> Figure:
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 5.6), layout="constrained", sharey=True)
     style = styles(ev)
-    for method in _clean(ev):
+    for method in ev.clean_searches:
         curve, result = analysis.anytime(ev, method), ev.result(method)
         for ax, x in zip(axes, ("seconds", "epochs_run"), strict=True):
             ax.step(curve[x], curve["best"], where="post", label=method, lw=1.6,
@@ -518,7 +513,7 @@ def anytime(ev: Evidence) -> Figure:
                        "marker)")  # fmt: skip
     handles = [matplotlib.lines.Line2D([], [], lw=1.6, markersize=6, markeredgecolor="black",
                                        markeredgewidth=0.5, label=method, **style[method])
-               for method in _clean(ev)]  # fmt: skip
+               for method in ev.clean_searches]  # fmt: skip
     _legend_below(fig, handles)  # no curve or diamond under it
     _title(fig, "How fast each search finds its best score, and where its final model lands")
     return fig
@@ -529,7 +524,7 @@ def paired(ev: Evidence) -> Figure:
     """The difference of every two clean searches' final models on the same test rows, as one
     triangle (row minus column), significant differences marked: the seed-protocol run is no
     search to compare, and the baseline has its own comparison (`analysis.versus_baseline`)."""
-    labels = _clean(ev)
+    labels = ev.clean_searches
     pairs = analysis.paired(ev)
     pairs = pairs[pairs["a"].isin(labels) & pairs["b"].isin(labels)]
     m = max(len(labels) - 1, 1)  # rows: the 2nd to the last search; columns: the 1st to the

@@ -25,8 +25,9 @@ from course.space import EPOCHS, HYPERPARAMETERS
 BAND = 0.10
 QUARTER = 0.25  # the best evaluations the views single out: the top quarter ...
 MIN_BEST = 2  # ... and never fewer than two, so a pattern is never one trial's
-# A budget is too small when this share of the full-budget fits or more was still improving
-# when it ended them: the median fit, the typical configuration, needed more epochs.
+# A budget is too small when this share of the full-budget fits or more had improved within
+# their last `patience` epochs when it ended them: the median fit, the typical configuration,
+# may have had more to give.
 CUT_SHARE = 0.5
 DIVERGED = "diverged"  # trials.csv `status` of a fit whose loss became NaN
 Side = Literal["low", "high"]
@@ -278,8 +279,11 @@ class Budget:
                f"{self.budget} budget{among}: the budget ended {them} before EarlyStopping could "
                f"(it waits {p} epochs without improvement)")  # fmt: skip
         if verdict == "too small":
+            weak = (f" With a patience of {p} on a {self.budget} budget, a best epoch after the "
+                    "first half already counts as late: read this as a hint, not a finding."
+                    if 2 * p >= fits[EPOCHS].min() else "")  # fmt: skip
             return (f"{cut}, so {their} curves may still have had room to improve. The budget "
-                    f"looks too small: raise `{self.setting}` and search again.")  # fmt: skip
+                    f"looks too small: raise `{self.setting}` and search again.{weak}")  # fmt: skip
         every, each = ("The one full-budget fit", "it") if n == 1 else (
             f"Every one of the {n} full-budget fits", "each")  # fmt: skip
         if verdict == "generous":

@@ -20,13 +20,6 @@ VIEWS = (
 )
 
 
-def searches(ev: Evidence) -> list[str]:
-    """The clean searches, in results order: the seed protocol chose on the test rows, and a
-    study (the CV study) or the baseline searched nothing."""
-    clean = ev.searches[ev.searches["protocol"] == "clean"]
-    return list(clean["method"])
-
-
 def name(label: str, view: str) -> str:
     """A search's figure, by file name: `randomized-search-cv[cv5-n8]` ->
     `health-randomized-search-cv-cv5-n8-axes`."""
@@ -44,7 +37,7 @@ def figures(ev: Evidence) -> dict[str, Callable[[], Any]]:
 
         return make
 
-    return {name(label, view): draw(function, label) for label in searches(ev)
+    return {name(label, view): draw(function, label) for label in ev.clean_searches
             for view, function, _ in VIEWS}  # fmt: skip
 
 
@@ -60,7 +53,7 @@ def block(ev: Evidence, label: str) -> str:
 
 def method(ev: Evidence, slug: str) -> str:
     """A method's include on the Study health page: the block of each of its runs."""
-    labels = [label for label in ev.methods(slug) if label in searches(ev)]
+    labels = [label for label in ev.methods(slug) if label in ev.clean_searches]
     if not labels:
         return f"*This study did not run `{slug}`: run `course run-all`.*\n"
     return "\n".join(block(ev, label) for label in labels)

@@ -15,10 +15,7 @@ compute and the public ones draw or write.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +23,7 @@ import matplotlib
 import matplotlib.ticker
 import numpy as np
 
-from course.report import figures
+from course.report import figures, optuna_studies
 from course.report.evidence import Evidence
 from course.space import Space
 
@@ -39,8 +36,8 @@ INTERACTIONS = "interactions"  # the bar and column of what main effects leave u
 # fANOVA fits a random forest to the scores: like any regression, it needs several points per
 # input before its splits follow the scores rather than their noise (the rule of thumb of ~10
 # observations per predictor), and the importances are read off that forest. Fewer than this
-# many full-budget trials per hyperparameter that varied, and the shares are mostly noise; the
-# course's lab on importance measures how far off they are.
+# many full-budget trials per hyperparameter that varied, and the shares are mostly noise (how
+# far off they are is for a lab on benchmarks whose answers are known to measure).
 MIN_TRIALS_PER_HYPERPARAMETER = 10
 # Exact main effects need no model, but each level's mean is an average of noisy scores (one
 # fit per cell, a seed's noise in each): with fewer than this many scores behind a value, its
@@ -62,22 +59,6 @@ class Importance:
     n_trials: int
     warning: str = ""
     interactions: float | None = None
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Optuna's info logs and experimental warnings silenced, here only (the report's output
-    is what the reader sees, not Optuna's chatter)."""
-    import optuna
-
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            yield
-    finally:
-        optuna.logging.set_verbosity(previous)
 
 
 def _usable(ev: Evidence, label: str) -> pd.DataFrame:
@@ -128,7 +109,7 @@ def _fanova(rows: pd.DataFrame, names: list[str], space: Space, maximize: bool) 
         )
         for _, row in rows.iterrows()
     ]
-    with _quiet():
+    with optuna_studies.quiet():
         # --8<-- [start:fanova]
         study = optuna.create_study(direction="maximize" if maximize else "minimize")
         study.add_trials(trials)
@@ -246,7 +227,7 @@ def overview(ev: Evidence) -> Figure:
     """Every clean search (a row) by tuned hyperparameter (a column), each cell its share; a
     row whose estimate is warned of starred, a search without one marked n/a. The seed-protocol
     run is no search to compare."""
-    labels, names = figures._clean(ev), ev.tuned
+    labels, names = ev.clean_searches, ev.tuned
     found = {label: importance(ev, label) for label in labels}
     columns = [*names, INTERACTIONS]
     grid = np.full((len(labels), len(columns)), np.nan)
@@ -311,8 +292,8 @@ def markdown(imp: Importance | None) -> str:
             f"effect{'' if one else 's'}: {'it' if one else 'each'} alone explains "
             f"{_percent(top)} of the scores' variance "
             f"(exact main effects over the full grid of {imp.n_trials} full-budget evaluations "
-            f"of `{imp.method}`; the interactions between hyperparameters explain "
-            f"{_percent(imp.interactions or 0.0)})."
+            f"of `{imp.method}`; interactions and noise, which one fit per grid cell cannot "
+            f"tell apart, explain {_percent(imp.interactions or 0.0)})."
         )
     else:
         text = (f"Over the {imp.n_trials} full-budget evaluations of `{imp.method}`, "

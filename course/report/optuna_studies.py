@@ -10,11 +10,14 @@ as a pruned trial. Built from the exported files, like every view of the report.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from course.errors import CourseError
-from course.report.evidence import PRUNED, Evidence
+from course.report.evidence import Evidence
 from course.space import NAMES, Space
 
 
@@ -26,18 +29,13 @@ def studies(ev: Evidence) -> dict[str, list[Any]]:
     monitor = ev.provenance["config"]["training"]["monitor"]
     made = {}
     for label in ev.searches["method"]:
-        fits = ev.trials[ev.trials["method"] == label]
         curves = ev.curves[(ev.curves["method"] == label) & (ev.curves["metric"] == monitor)]
         trials = []
-        for _, evaluation in ev.selection_trials(label).iterrows():
-            rows = fits[(fits["trial"] == evaluation["trial"]) & (fits["fold"] >= 0)]
-            if "rung" in rows:
-                rows = rows[rows["rung"].fillna(0).astype(int) == evaluation["rung"]]
-            first = rows.iloc[0]
+        for _, evaluation in ev.evaluations(label).iterrows():
             # a value outside the space (a halving round's epochs) is a budget, not a parameter
-            params = {n: first[n].item() if hasattr(first[n], "item") else first[n]
-                      for n in NAMES if space.domains[n].holds(first[n])}  # fmt: skip
-            pruned = bool(rows["status"].eq(PRUNED).all())
+            params = {n: evaluation[n].item() if hasattr(evaluation[n], "item") else evaluation[n]
+                      for n in NAMES if space.domains[n].holds(evaluation[n])}  # fmt: skip
+            pruned = bool(evaluation["pruned"])
             scored = not pruned and evaluation["score"] == evaluation["score"]  # not NaN
             curve = curves[(curves["trial"] == evaluation["trial"]) & (curves["fold"] == 0)]
             # --8<-- [start:trial]
@@ -70,16 +68,28 @@ def write(ev: Evidence, path: Path) -> list[str]:
     path.unlink(missing_ok=True)
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
     direction = "maximize" if ev.higher_is_better else "minimize"
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
+    with quiet():
         for label, trials in studies(ev).items():
             study = optuna.create_study(storage=storage, study_name=label, direction=direction)
             study.set_user_attr("profile", ev.provenance["profile"])
             study.add_trials(trials)
+    return list(ev.searches["method"])
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Optuna's info logs and experimental warnings silenced, here only (the report's output
+    is what the reader sees, not Optuna's chatter)."""
+    import optuna
+
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            yield
     finally:
         optuna.logging.set_verbosity(previous)
-    return list(ev.searches["method"])
 
 
 EXAMPLE = "optuna-tpe"  # the search whose study the example plot shows, where the study ran it
@@ -92,22 +102,16 @@ def _example_study(ev: Evidence) -> Any:
 
     made = studies(ev)
     label = EXAMPLE if EXAMPLE in made else next(iter(made))
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
+    with quiet():
         direction = "maximize" if ev.higher_is_better else "minimize"
         study = optuna.create_study(study_name=label, direction=direction)
         study.add_trials(made[label])
-    finally:
-        optuna.logging.set_verbosity(previous)
     return study
 
 
 def example(ev: Evidence) -> Any:
     """Optuna's own matplotlib plot of one of our searches, as `optuna.load_study` on the
     exported file would draw it (resized to the page's column)."""
-    import warnings
-
     import optuna
 
     from course.report import figures
@@ -115,8 +119,7 @@ def example(ev: Evidence) -> Any:
     study = _example_study(ev)
     # Optuna switches matplotlib to its own style for good (`plt.style.use`): rc_context puts
     # the house style back for every figure after this one
-    with warnings.catch_warnings(), figures.plt.rc_context():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # "experimental"
+    with quiet(), figures.plt.rc_context():
         # --8<-- [start:example]
         ax = optuna.visualization.matplotlib.plot_optimization_history(study)
         # --8<-- [end:example]

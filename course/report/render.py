@@ -26,7 +26,7 @@ INPUTS = tuple(file.path for file in Evidence.files())  # relative to docs/gener
 PACKAGE = Path(__file__).parents[1]
 CODE = (*sorted((PACKAGE / "report").glob("*.py")),
         *(PACKAGE / f"{name}.py" for name in ("space", "stats", "paths", "errors")))  # fmt: skip
-PACKAGES = ("matplotlib", "pandas", "numpy")
+PACKAGES = ("matplotlib", "pandas", "numpy", "scipy", "optuna")  # optuna: fANOVA, its plot
 
 # Every figure a page can include, with its alt text (the include exists even when a study
 # skipped the method, so pages always build).
