@@ -176,7 +176,8 @@ def test_hyperband_is_judged_on_its_full_budget_fits_and_its_own_setting() -> No
                    methods={"kt-hyperband": {"max_epochs": 9}})  # fmt: skip
     budget = health.best_epochs(ev, LABEL)
     assert list(budget.fits[EPOCHS]) == [9, 9] and budget.verdict == "too small"
-    assert "raise `methods.kt-hyperband.max_epochs`" in budget.sentence
+    assert "too small (`methods.kt-hyperband.max_epochs`)" in budget.sentence
+    assert "a hint, not a finding" in budget.sentence  # patience 5 is over half of 9 epochs
 
 
 def test_no_finished_full_budget_fit_leaves_nothing_to_judge() -> None:
@@ -206,7 +207,9 @@ def test_a_cv_search_counts_its_folds_and_its_refit() -> None:
             for t in (0, 1) for f in (0, 1, 2)] + [{"trial_id": 1, "fold": -1}]  # fmt: skip
     counts = health.counts(_evidence({"learning_rate": LR}, rows), LABEL)
     assert (counts.fits, counts.refits, counts.evaluations) == (7, 1, 2)
-    assert counts.sentence.startswith("7 fits (the final refit among them)")
+    assert counts.sentence.startswith(
+        "7 fits (the final refit among them, which the epoch budget above leaves out)"
+    )
 
 
 # --- the committed study ------------------------------------------------------------------------

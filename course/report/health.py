@@ -279,11 +279,13 @@ class Budget:
                f"{self.budget} budget{among}: the budget ended {them} before EarlyStopping could "
                f"(it waits {p} epochs without improvement)")  # fmt: skip
         if verdict == "too small":
-            weak = (f" With a patience of {p} on a {self.budget} budget, a best epoch after the "
-                    "first half already counts as late: read this as a hint, not a finding."
-                    if 2 * p >= fits[EPOCHS].min() else "")  # fmt: skip
+            if 2 * p >= fits[EPOCHS].min():  # the window is half the budget or more
+                return (f"{cut}. With a patience of {p} on a {self.budget} budget, a best "
+                        "epoch after the first half already counts as late, so this is a hint, "
+                        f"not a finding: the budget may be too small "
+                        f"(`{self.setting}`).")  # fmt: skip
             return (f"{cut}, so {their} curves may still have had room to improve. The budget "
-                    f"looks too small: raise `{self.setting}` and search again.{weak}")  # fmt: skip
+                    f"looks too small: raise `{self.setting}` and search again.")  # fmt: skip
         every, each = ("The one full-budget fit", "it") if n == 1 else (
             f"Every one of the {n} full-budget fits", "each")  # fmt: skip
         if verdict == "generous":
@@ -339,8 +341,9 @@ class Counts:
 
     @property
     def sentence(self) -> str:
-        refit = " (the final refit among them)" if self.refits == 1 else (
-            f" ({self.refits} final refits among them)" if self.refits else "")  # fmt: skip
+        refit = (" (the final refit among them, which the epoch budget above leaves out)"
+                 if self.refits == 1 else f" ({self.refits} final refits among them, which the "
+                 "epoch budget above leaves out)" if self.refits else "")  # fmt: skip
         other = self.fits - self.ok - self.pruned - self.diverged
         others = f", {other} with another status" if other else ""
         return (f"{self.fits} fits{refit}: {self.ok} finished, {self.pruned} pruned, "

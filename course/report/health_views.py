@@ -45,10 +45,10 @@ def block(ev: Evidence, label: str) -> str:
     """One search's study health: what the views found, in words, then the views."""
     from course.report import health, importance
 
-    heading = f"### `{label}`\n\n" if len(ev.methods(ev.result(label)["slug"])) > 1 else ""
+    heading = f"#### `{label}`\n\n" if len(ev.methods(ev.result(label)["slug"])) > 1 else ""
     pictures = "".join(image(name(label, view), f"{alt} of {label}") for view, _, alt in VIEWS)
     return (f"{heading}{health.summary(ev, label)}\n"
-            f"{importance.markdown(importance.importance(ev, label))}\n{pictures}")  # fmt: skip
+            f"{importance.explained(ev, label)}\n{pictures}")  # fmt: skip
 
 
 def method(ev: Evidence, slug: str) -> str:

@@ -125,9 +125,10 @@ def _warning(kind: str, rows: pd.DataFrame, varied: list[str]) -> str:
     """One sentence saying why to distrust the shares, or "" (the rules: the constants above)."""
     n = len(rows)
     if kind == FANOVA and n < MIN_TRIALS_PER_HYPERPARAMETER * len(varied):
-        return (f"Only {n} full-budget evaluations for {len(varied)} hyperparameters (fewer than "
-                f"{MIN_TRIALS_PER_HYPERPARAMETER} each): fANOVA's random forest is fitted to "
-                "too few points, so these shares may be mostly noise.")  # fmt: skip
+        return (f"Only {n} full-budget evaluations for {len(varied)} hyperparameters (the rule "
+                f"asks for {MIN_TRIALS_PER_HYPERPARAMETER} per hyperparameter, "
+                f"{MIN_TRIALS_PER_HYPERPARAMETER * len(varied)} in all): fANOVA's random forest "
+                "is fitted to too few points, so these shares may be mostly noise.")  # fmt: skip
     if kind == MAIN_EFFECTS:
         counts = {n: int(rows[n].value_counts().min()) for n in varied}
         name = min(counts, key=counts.__getitem__)
@@ -304,3 +305,10 @@ def markdown(imp: Importance | None) -> str:
     if imp.warning:
         text += f'\n\n!!! warning "Too few trials to mean much"\n    {imp.warning}'
     return text + "\n"
+
+
+def explained(ev: Evidence, label: str) -> str:
+    """`markdown` of a search's importance or, where it has none, the reason from its own
+    evaluations (what the overview's row says)."""
+    imp = importance(ev, label)
+    return markdown(imp) if imp is not None else f"No importance: {_none(ev, label)}.\n"

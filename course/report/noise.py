@@ -134,8 +134,9 @@ def markdown(ev: Evidence) -> str:
         f"{picked['test_accuracy'].max():.3f}; {len(picked)} runs make a rough estimate). "
         "Each rerun picks other configurations, each trained from its own initial weights, "
         "so this spread holds retraining noise too.",
-        f"- **Between methods**: the {len(methods)} clean searches' test accuracies on this "
-        f"split have a standard deviation of {spread:.3f} (from {methods.min():.3f} to "
+        f"- **Between methods**: the {len(methods)} searches' test accuracies on this split "
+        "(the seed-protocol run, which chose on the test rows, left out)"
+        f" have a standard deviation of {spread:.3f} (from {methods.min():.3f} to "
         f"{methods.max():.3f}): {ratio:.1f} times the noise ({noise:.3f}, the larger of "
         f"the two), {verdict}.",
         f"- **Cost**: {cost(ev).strip()}",
@@ -160,12 +161,14 @@ def cost(ev: Evidence) -> str:
     own = pd.concat([retrained, trials[trials["seed"] != searches(ev)["seed"].min()]])
     return (f"{len(own)} fits of its own ({len(retrained)} retraining the picks, "
             f"{len(own) - len(retrained)} trials of the other search seeds), "
-            f"{own['seconds'].sum() / 60:.1f} minutes of fitting on this machine.\n")  # fmt: skip
+            f"{own['seconds'].sum() / 60:.1f} minutes of fitting on the machine the study "
+            "ran on.\n")  # fmt: skip
 
 
 def figure(ev: Evidence) -> Figure:
-    """Each clean search's test accuracy in the study (a filled marker) beside the same pick
-    retrained under other initialisation seeds (open circles), and the random search's pick
+    """Each clean search's test accuracy in the study (an open diamond) beside the same pick
+    retrained under each initialisation seed (dots, one a little lower than the last, so that
+    equal values stay apart), and the random search's pick
     under each search seed (its own row): noise set beside the differences between methods."""
     from course.report import figures
 
@@ -177,21 +180,21 @@ def figure(ev: Evidence) -> Figure:
     fig, ax = figures._figure(height=0.34 * len(labels) + 1.6)
     with figures.plt.rc_context(figures.STYLE):
         for y, label in enumerate(retrained["method"]):
-            values = rows.loc[rows["method"] == label, "test_accuracy"]
-            ax.scatter(values, [y] * len(values), s=28, facecolors="none",
-                       edgecolors=colour.get(label, "black"), lw=1.2)  # fmt: skip
-            ax.scatter(retrained["study"].iloc[y], y, marker="D", s=36,
-                       color=colour.get(label, "black"), zorder=3)  # fmt: skip
+            values = rows.loc[rows["method"] == label].sort_values("seed")["test_accuracy"]
+            spread = np.linspace(-0.18, 0.18, len(values))  # one row per seed: none hides another
+            ax.scatter(values, y + spread, s=18, color=colour.get(label, "black"), zorder=3)
+            ax.scatter(retrained["study"].iloc[y], y, marker="D", s=110, facecolors="none",
+                       edgecolors=colour.get(label, "black"), lw=1.6)  # fmt: skip
         y = len(labels) - 1
-        ax.scatter(picked["test_accuracy"], [y] * len(picked), marker="s", s=30,
-                   color=figures.BASELINE)  # fmt: skip
+        ax.scatter(picked["test_accuracy"], y + np.linspace(-0.18, 0.18, len(picked)),
+                   marker="s", s=24, color=figures.BASELINE)  # fmt: skip
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
         ax.set_xlabel("test accuracy (first seed's split)")
         handles = [
-            figures.matplotlib.lines.Line2D([], [], marker="D", ls="", color="grey",
-                                            label="the study's pick"),
-            figures.matplotlib.lines.Line2D([], [], marker="o", ls="", mfc="none", color="grey",
+            figures.matplotlib.lines.Line2D([], [], marker="D", ls="", mfc="none", color="grey",
+                                            ms=9, label="the study's pick"),
+            figures.matplotlib.lines.Line2D([], [], marker="o", ls="", color="grey", ms=4,
                                             label="the pick retrained, one per init seed"),
             figures.matplotlib.lines.Line2D([], [], marker="s", ls="", color=figures.BASELINE,
                                             label="the search's pick (each search seed)"),
