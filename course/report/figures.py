@@ -695,6 +695,14 @@ def _value_axis(ax: object, domain: object, axis: str = "y") -> None:
         getattr(ax, f"set_{axis}lim")(low - margin, high + margin)
 
 
+def _each_panel(axes: np.ndarray, names: list[str]) -> tuple[list[tuple[Any, str]], list[Any]]:
+    """Each hyperparameter's panel, and the panels left over, switched off (a legend's place)."""
+    spare = list(axes.flat[len(names) :])
+    for ax in spare:
+        ax.set_axis_off()
+    return list(zip(axes.flat, names, strict=False)), spare
+
+
 def _positions(values: object, domain: object) -> np.ndarray:
     """Where values go on `_value_axis`: a list's by their position in it."""
     if isinstance(domain, list):
@@ -716,12 +724,8 @@ def bayesian_proposals(ev: Evidence, method: str = analysis.BAYESIAN) -> Figure:
     cmap = "viridis" if ev.higher_is_better else "viridis_r"  # yellow: the better scores
     norm = matplotlib.colors.Normalize(frame["score"].min(), frame["score"].max())
     initial = int(frame["initial"].sum())
-    spare = []  # panels left over: the legend goes in the first
-    for ax, name in itertools.zip_longest(axes.flat, names):
-        if name is None:
-            ax.set_axis_off()
-            spare.append(ax)
-            continue
+    panels, spare = _each_panel(axes, names)  # the legend goes in the first spare panel
+    for ax, name in panels:
         domain = ev.space[name]
         y = _positions(frame[name], domain)
         for first, marker in ((True, "s"), (False, "o")):

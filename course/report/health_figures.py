@@ -5,7 +5,6 @@ of each comes from `health`, so a figure and the sentences beside it say the sam
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import matplotlib
@@ -92,12 +91,8 @@ def axis_plots(ev: Evidence, label: str) -> Figure:
     kinds = health.checked(ev, label)
     fig, axes = _panels(len(names), 2.0, 1.3)
     rng = np.random.default_rng(0)  # the jitter of list values only: the same data, one picture
-    spare = []
-    for ax, name in itertools.zip_longest(axes.flat, names):
-        if name is None:
-            ax.set_axis_off()
-            spare.append(ax)
-            continue
+    panels, spare = figures._each_panel(axes, names)
+    for ax, name in panels:
         domain = ev.space[name]
         listed = isinstance(domain, list)
 
