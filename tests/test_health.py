@@ -233,6 +233,11 @@ def _draw(ev: Evidence, label: str) -> dict[str, Figure]:
             for name in ("axis_plots", "best_epoch_histogram", "parallel")}  # fmt: skip
 
 
+# one of each kind: a grid, a CV sampler, halving's rounds, pruned trials, Hyperband's brackets
+DRAWN = ("grid-loop", "randomized-search-cv[cv5-n8]", "halving-random-search-cv", "optuna-tpe",
+         "kt-hyperband")  # fmt: skip
+
+
 @pytest.mark.parametrize("label", list(Evidence.load(COMMITTED).searches["method"]))
 def test_every_search_of_the_committed_study_gets_every_view(
     committed: Evidence, label: str
@@ -244,6 +249,8 @@ def test_every_search_of_the_committed_study_gets_every_view(
         full["full_budget"].sum() / 4)))  # fmt: skip
     budget = health.best_epochs(committed, label)  # full-budget fits only: Hyperband's 9 epochs
     assert set(budget.fits[EPOCHS]) <= {int(full.loc[full["full_budget"], EPOCHS].max())}
+    if label not in DRAWN:  # the report's own test draws every figure through `png`
+        return
     for name, fig in _draw(committed, label).items():
         data = figures.png(fig)  # refuses text the page would show under 9 pt
         assert _legends_over_plots(fig) == [], name

@@ -178,52 +178,6 @@ def _bars(imp: Importance) -> dict[str, float]:
     return imp.shares | ({} if imp.interactions is None else {INTERACTIONS: imp.interactions})
 
 
-def _axis_label(kind: str) -> str:
-    if kind == MAIN_EFFECTS:
-        return "share of the scores' variance (exact main effects; the rest: interactions)"
-    return "fANOVA importance (Optuna's, normalised to sum to 1)"
-
-
-@figures._styled
-def figure(ev: Evidence, label: str) -> Figure:
-    """Each tuned hyperparameter's share as a bar, in the space's order (interactions last, in
-    grey); a warned-of estimate drawn pale and hatched, with the warning under it."""
-    imp = importance(ev, label)
-    if imp is None:
-        fig, ax = figures._figure(height=1.2)
-        ax.axis("off")
-        ax.text(0.5, 0.5, f"No importance: {_none(ev, label)}.", ha="center", va="center",
-                transform=ax.transAxes)  # fmt: skip
-        figures._title(fig, f"{label}: hyperparameter importance")
-        return fig
-    bars = _bars(imp)
-    rows = _usable(ev, label)
-    fig, ax = figures._figure(height=2.4 + (0.45 if imp.warning else 0))
-    names = list(bars)
-    colours = [figures.SEED_GREY if n == INTERACTIONS else figures.BLUE for n in names]
-    faint = bool(imp.warning)
-    drawn = ax.barh(range(len(names)), list(bars.values()), color=colours,
-                    alpha=0.45 if faint else 1.0, hatch="///" if faint else None,
-                    edgecolor="white" if faint else None, linewidth=0)  # fmt: skip
-    for bar, name in zip(drawn, names, strict=True):
-        still = name != INTERACTIONS and rows[name].nunique() <= 1
-        ax.text(bar.get_width() + 0.01, bar.get_y() + bar.get_height() / 2,
-                "did not vary" if still else _percent(bars[name]), va="center",
-                fontsize=9)  # fmt: skip
-    ax.set_yticks(range(len(names)), names)
-    ax.invert_yaxis()  # the space's order, top down
-    ax.set_xlim(0, 1.08)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.grid(axis="y", visible=False)
-    ax.set_xlabel(_axis_label(imp.kind))
-    if imp.warning:
-        ax.set_title(figures._wrap(f"Warning: {imp.warning}", figures.WIDTH - 1.4, 9),
-                     fontsize=9, color=figures.VERMILION, loc="left")  # fmt: skip
-    figures._title(fig, f"{label}: {imp.kind} over {imp.n_trials} full-budget evaluations")
-    return fig
-
-
-@figures._styled
 def overview(ev: Evidence) -> Figure:
     """Every clean search (a row) by tuned hyperparameter (a column), each cell its share; a
     row whose estimate is warned of starred, a search without one marked n/a. The seed-protocol

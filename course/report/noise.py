@@ -139,7 +139,7 @@ def markdown(ev: Evidence) -> str:
         f" have a standard deviation of {spread:.3f} (from {methods.min():.3f} to "
         f"{methods.max():.3f}): {ratio:.1f} times the noise ({noise:.3f}, the larger of "
         f"the two), {verdict}.",
-        f"- **Cost**: {cost(ev).strip()}",
+        f"- **Cost**: {cost(ev).strip()} Every fit: [variance.csv](generated/data/variance.csv).",
     ]
     lines.append(
         "\nThe comparison of spreads is a rough guide, not a test: the paired tests "
