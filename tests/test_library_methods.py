@@ -399,3 +399,28 @@ def test_bayesian_starts_with_the_random_searchs_first_trials(quick_study: Path)
     text = (quick_study / "docs/generated/results-kt-bayesian.md").read_text()
     assert f"The chosen trial, {chosen}, " in text
     assert ("drawn at random" in text) == (chosen < n)
+
+
+@pytest.mark.slow
+def test_optuna_resumes_past_the_journal_lock_a_killed_study_left(
+    quick_study: Path, tmp_path: Path
+) -> None:
+    """A SIGKILL while Optuna writes leaves its journal lock (a symlink) behind; pointing at a
+    missing file, Optuna would wait on it for ever. The rerun clears it and finishes."""
+    import shutil
+
+    from course.methods.optuna_tpe import JOURNAL
+
+    for name in ("runs", "data", "docs"):
+        shutil.copytree(quick_study / name, tmp_path / name)
+    (run,) = [r for r in read_csv(tmp_path / "docs/generated/data/results.csv")
+              if r["method"] == "optuna-tpe"]  # fmt: skip
+    folder = tmp_path / "runs" / run["run_id"]
+    (folder / "best.keras").unlink()  # the run is entered again: its study is reopened
+    (folder / f"{JOURNAL}.lock").symlink_to(folder / "gone")
+    proc = run_course("run", "optuna-tpe", "--profile", "quick", cwd=tmp_path, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert not (folder / f"{JOURNAL}.lock").is_symlink()
+    (rerun,) = [r for r in read_csv(tmp_path / "docs/generated/data/results.csv")
+                if r["method"] == "optuna-tpe"]  # fmt: skip
+    assert rerun["test_accuracy"] == run["test_accuracy"]  # rebuilt, not retrained

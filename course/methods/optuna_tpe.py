@@ -110,6 +110,14 @@ class Job:
     def storage_path(self) -> Path:
         return self.fitter.run_dir / JOURNAL
 
+    def clear_stale_lock(self) -> None:
+        """A study killed while it wrote leaves Optuna's journal lock behind (a symlink beside
+        the journal), and a rerun waits on it: for Optuna's grace period at best, for ever
+        when the link's target is missing. Called by the run's own process before it opens
+        the study and before any worker starts: the run's lock (course.locks) keeps every other
+        writer out, so a lock found then is stale."""
+        Path(f"{self.storage_path}.lock").unlink(missing_ok=True)  # Optuna's LOCK_FILE_SUFFIX
+
     def study(self, seed: int) -> optuna.Study:
         import optuna
 
@@ -220,6 +228,7 @@ class OptunaTPE(Method):
         )
         fitter = ctx.fitter(trials)
         job = Job(profile, ctx.settings, fitter, (x_train, y_train, x_val, y_val))
+        job.clear_stale_lock()
         study = job.study(profile.search_seed)
         finished = resume(study, fitter, profile.training.monitor)
         if finished:  # the sampler's state is not stored: seed it anew, not as at the start
