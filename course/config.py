@@ -96,6 +96,26 @@ class Setting:
         return self.rule or ("" if self.minimum is None else f"≥ {self.minimum}")
 
 
+# The lab's `[lab]` table (course/lab): searchers on lookup tables, no training. Names of
+# tables and methods are checked by the lab itself, which knows them.
+LAB_SETTINGS = (
+    Setting("benchmarks", list, [], "Tables to search, as `suite/dataset` (`course lab --list`); "
+            "empty: all twelve."),
+    Setting("methods", list, [], "Searchers to run (`course lab --list`); empty: all but "
+            "`kt-bayesian`, KerasTuner's Gaussian process, minutes per search."),
+    Setting("budget", int, 100, "Evaluations per search.", minimum=1),
+    Setting("repeats", int, 20, "Searches per table and method (each its own seed).", minimum=1),
+    Setting("cheap_repeats", int, 40, "Searches per table for random and quasi-random search, "
+            "which cost milliseconds.", minimum=1),
+    Setting("grid_budgets", list, [16, 32, 64], "Smaller budgets the grid also runs at, to set "
+            "random search beside a grid of equal size."),
+    Setting("importance_trials", list, [20, 50, 100], "Random-search trials fANOVA estimates "
+            "importance from, against the table's true importance."),
+    Setting("importance_repeats", int, 3, "Random searches per table that estimate importance.",
+            minimum=1),
+    Setting("seed", int, 0, "The first search's seed (repeat r uses seed + r)."),
+)  # fmt: skip
+
 SEED_KEYS = ("split_seed", "init_seed", "search_seed")  # Profile fields; `[seeds]` keys less
 # the suffix
 
@@ -134,6 +154,7 @@ class Profile:
     split_seed: int | None = None
     init_seed: int | None = None
     search_seed: int | None = None
+    lab: dict[str, Any] = field(default_factory=dict)  # `[lab]`, defaults filled in
 
     def __post_init__(self) -> None:
         for key in SEED_KEYS:
@@ -149,7 +170,7 @@ class Profile:
         (method, protocol, that method's own settings). Other methods' settings stay out, so
         changing Hyperband's budget does not restart the grid loop."""
         payload = {**self.as_dict(), **extra}
-        for key in ("description", "methods", "repeats"):  # not what shapes one run
+        for key in ("description", "methods", "repeats", "lab"):  # not what shapes one run
             payload.pop(key)
         for key in SEED_KEYS:  # a seed left at its default hashes as before it had a name
             if payload[key] == payload["seed"]:
@@ -272,7 +293,7 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
     """Validate a parsed TOML document into a `Profile`; `methods` holds each registered
     method's settings schema, by slug, and gets that method's `[methods.<slug>]` table."""
     top = {"description", "seed", "repeats", "test_size", "validation_size", "selection",
-           "space", "training", "methods", "seeds"}  # fmt: skip
+           "space", "training", "methods", "seeds", "lab"}  # fmt: skip
     check_keys(raw, top, "")
     seed = _check_seed(get_value(raw, "seed", int, KEYS["seed"][0], ""), "seed")
     repeats = get_value(raw, "repeats", int, KEYS["repeats"][0], "")
@@ -334,4 +355,5 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
         selection=selection,
         methods=chosen,
         **named,
+        lab=settings(get_value(raw, "lab", dict, {}, ""), LAB_SETTINGS, "lab."),
     )

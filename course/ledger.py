@@ -79,11 +79,20 @@ CREATE TABLE IF NOT EXISTS results (
     labels TEXT,                    -- true class per test row (NULL in ledgers from before)
     tied INTEGER                    -- configurations sharing the best selection score (or NULL)
 )"""
+LAB_TABLE = """
+CREATE TABLE IF NOT EXISTS lab (
+    key TEXT PRIMARY KEY,           -- benchmark|method|budget|seed: one search on a table
+    evaluations TEXT NOT NULL,      -- JSON: what it observed, in order (course.lab.run)
+    extra TEXT NOT NULL DEFAULT '{}',  -- JSON: what the search measured besides (importance)
+    seconds REAL NOT NULL,
+    finished_at REAL NOT NULL
+)"""
 # Version 0: every ledger from before versions were kept (fits keyed by trial and fold).
 # Version 1 was never released: the number marks the rung's arrival as the second change.
 # Version 3: a run's variant and kind in columns of their own (before, only in its label).
 # Version 4: how many configurations tied at the best selection score (`results.tied`).
-SCHEMA_VERSION = 4
+# Version 5: the lab's searches on lookup tables (`lab`).
+SCHEMA_VERSION = 5
 SEED_MARK = "seed-protocol"  # how version 2 labels marked the seed protocol (course.plan)
 FIT_COLUMNS = ("run_id, trial, fold, rung, params, seed, epochs_run, best_epoch, val_accuracy, "
                "val_loss, seconds, status, history, extra, finished_at")  # fmt: skip
@@ -109,7 +118,7 @@ def _upgrade(db: sqlite3.Connection) -> None:
             runs = _columns(db, "runs")
             if runs and "variant" not in runs:  # version 2 or older
                 _add_variant_and_kind(db)
-            for table in (RUNS_TABLE, FITS_TABLE, RESULTS_TABLE):
+            for table in (RUNS_TABLE, FITS_TABLE, RESULTS_TABLE, LAB_TABLE):
                 db.execute(table)
             if "labels" not in _columns(db, "results"):  # from before results kept labels
                 db.execute("ALTER TABLE results ADD COLUMN labels TEXT")
@@ -254,6 +263,21 @@ class Ledger:
     def runs(self) -> list[Run]:
         rows = self.db.execute("SELECT * FROM runs ORDER BY started_at, run_id").fetchall()
         return [Run(**dict(row)) for row in rows]
+
+    # the lab ------------------------------------------------------------------------------
+    def lab(self) -> dict[str, dict[str, Any]]:
+        """Every finished lab search, by key: its evaluations, extra and seconds."""
+        rows = self.db.execute("SELECT key, evaluations, extra, seconds FROM lab").fetchall()
+        return {row["key"]: {"evaluations": json.loads(row["evaluations"]),
+                             "extra": json.loads(row["extra"]), "seconds": row["seconds"]}
+                for row in rows}  # fmt: skip
+
+    def record_lab(self, key: str, evaluations: list[Any], extra: dict[str, Any],
+                   seconds: float) -> None:  # fmt: skip
+        """One finished lab search, committed at once: an interrupted lab keeps it."""
+        with self.transaction() as db:
+            row = (key, json.dumps(evaluations), json.dumps(extra), seconds, time.time())
+            db.execute("INSERT OR REPLACE INTO lab VALUES (?, ?, ?, ?, ?)", row)
 
     # fits ---------------------------------------------------------------------------------
     def fit(self, run_id: str, key: FitKey) -> dict[str, Any] | None:

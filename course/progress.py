@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from rich.console import Console
@@ -69,3 +71,20 @@ class StudyProgress:
             escape(description), total=total, completed=len(done), best="–"
         )
         return Task(self._progress, task, max(done, default=None))
+
+
+@contextmanager
+def counter(description: str) -> Iterator[Callable[[int, int], None]]:
+    """One bar for work counted in pieces (the lab's searches): call it with (done, total)."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                  console=Console(stderr=True)) as progress:  # fmt: skip
+        task, started = progress.add_task(escape(description), total=None), []
+
+        def update(done: int, total: int) -> None:
+            if not started:  # what a resumed run found done: no part of the speed (the ETA)
+                progress.reset(task, total=total, completed=done)
+                started.append(True)
+            progress.update(task, completed=done, total=total)
+
+        yield update

@@ -11,7 +11,7 @@ import click
 import typer
 from typer.cli import get_docs_for_click
 
-from course.config import KEYS
+from course.config import KEYS, LAB_SETTINGS
 from course.paths import GENERATED_DIR, write_changed
 from course.registry import methods
 from course.report.markdown import table
@@ -63,6 +63,9 @@ def profile() -> str:
         for s in method.settings
     ]
     settings = table(["key", "type", "default", "rule", "meaning"], method_rows)
+    lab = table(["key", "type", "default", "rule", "meaning"],
+                [(f"`lab.{s.key}`", s.kind.__name__, f"`{json.dumps(s.default)}`", s.described,
+                  s.meaning) for s in LAB_SETTINGS])  # fmt: skip
     return (
         HEADER
         + "## Top level and `[training]`\n\n"
@@ -77,6 +80,8 @@ def profile() -> str:
         + space
         + "\n## `[methods.<slug>]`: per-method settings\n\n"
         + settings
+        + "\n## `[lab]`: the lab's searches on lookup tables (`course lab`)\n\n"
+        + lab
         + "\nAn unknown key, a wrong type, an empty list, a value outside its bounds, an unknown "
         "activation or a malformed range (low ≥ high, `log` with low ≤ 0, grid values outside "
         "it, a range of words) stops `course` with one line naming the key (exit code 2).\n"

@@ -80,7 +80,7 @@ def _is_full_grid(rows: pd.DataFrame, names: list[str]) -> bool:
     return combos == len(rows) == math.prod(rows[n].nunique() for n in names)
 
 
-def _main_effects(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
+def main_effects(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
     """Each factor's share of the scores' variance: the variance of its level means (weighted by
     their counts) over the total; on a balanced full factorial the rest is the interactions."""
     score = rows["score"].to_numpy(float)
@@ -93,7 +93,7 @@ def _main_effects(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
     return shares
 
 
-def _fanova(rows: pd.DataFrame, names: list[str], space: Space, maximize: bool) -> dict[str, float]:
+def fanova(rows: pd.DataFrame, names: list[str], space: Space, maximize: bool) -> dict[str, float]:
     """Optuna's fANOVA importances of `names` over the evaluations as finished trials of an
     in-memory study, the forest seeded: the same evidence gives the same shares. Built from the
     evaluations rather than `optuna_studies.studies`, which makes every search's trials with
@@ -152,11 +152,11 @@ def importance(ev: Evidence, label: str) -> Importance | None:
         return None
     shares = dict.fromkeys(names, 0.0)
     if _is_full_grid(rows, varied):
-        shares.update(_main_effects(rows, varied))
+        shares.update(main_effects(rows, varied))
         rest = max(0.0, 1.0 - sum(shares.values()))  # >= 0 on a balanced design, but for rounding
         return Importance(label, MAIN_EFFECTS, shares, len(rows),
                           _warning(MAIN_EFFECTS, rows, varied), rest)  # fmt: skip
-    shares.update(_fanova(rows, varied, space, ev.higher_is_better))
+    shares.update(fanova(rows, varied, space, ev.higher_is_better))
     return Importance(label, FANOVA, shares, len(rows), _warning(FANOVA, rows, varied))
 
 

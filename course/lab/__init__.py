@@ -1,0 +1,1 @@
+"""The lab: the course's searchers on lookup tables whose every answer is known."""

@@ -1,0 +1,182 @@
+"""Run the lab: every planned search on every table, in worker processes, each finished search
+committed to the ledger at once (an interrupted lab keeps it; a rerun runs only the rest)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from course.errors import CourseError
+from course.lab import searchers, tables
+from course.lab.tables import Table
+from course.ledger import Ledger
+
+CHEAP = (searchers.GRID, searchers.RANDOM, searchers.SOBOL)  # milliseconds a search
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search: a searcher on a table with a budget; `seed` seeds the searcher and the
+    table's seed draws alike; `importance` lists the trial counts fANOVA estimates from."""
+
+    benchmark: str
+    method: str
+    budget: int
+    repeat: int
+    seed: int
+    importance: tuple[int, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        return f"{self.benchmark}|{self.method}|{self.budget}|{self.seed}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The lab's `[lab]` settings, checked against the tables and searchers that exist."""
+
+    benchmarks: tuple[str, ...]
+    methods: tuple[str, ...]
+    settings: dict[str, Any]
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Plan:
+        known = tables.names()
+        benchmarks = tuple(settings["benchmarks"]) or tuple(known)
+        for name in benchmarks:
+            if name not in known:
+                raise CourseError(f"lab.benchmarks: unknown benchmark {name!r}; expected one "
+                                  f"of {', '.join(known)}")  # fmt: skip
+        methods = tuple(settings["methods"]) or tuple(
+            m for m in searchers.SEARCHERS if m not in searchers.SLOW
+        )
+        for name in methods:
+            if name not in searchers.SEARCHERS:
+                raise CourseError(f"lab.methods: unknown method {name!r}; expected one of "
+                                  f"{', '.join(searchers.SEARCHERS)}")  # fmt: skip
+        if len(set(benchmarks)) < len(benchmarks) or len(set(methods)) < len(methods):
+            raise CourseError("lab: a benchmark or method is listed twice")
+        budget = settings["budget"]
+        smallest = min(benchmarks, key=tables.size)
+        if budget > tables.size(smallest):
+            raise CourseError(f"lab.budget: {budget} is more than the {tables.size(smallest)} "
+                              f"configurations of {smallest}")  # fmt: skip
+        for key in ("grid_budgets", "importance_trials"):
+            for value in settings[key]:
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int)
+                    or not 1 <= value <= budget
+                ):
+                    raise CourseError(f"lab.{key}: {value!r} must be a whole number from 1 to "
+                                      f"the budget, {budget}")  # fmt: skip
+        return cls(benchmarks, methods, settings)
+
+    def searches(self) -> list[Search]:
+        """Every search, by table, method, budget and repeat."""
+        s = self.settings
+        found = []
+        for benchmark in self.benchmarks:
+            for method in self.methods:
+                # a grid's repeats differ only in the noise it observes: the others' number
+                many = method in (searchers.RANDOM, searchers.SOBOL)
+                repeats = s["cheap_repeats"] if many else s["repeats"]
+                budgets = [s["budget"]]
+                if method == searchers.GRID:
+                    budgets += sorted(set(s["grid_budgets"]) - {s["budget"]})
+                for budget in budgets:
+                    for r in range(repeats):
+                        sizes = ()
+                        if (method == searchers.RANDOM and budget == s["budget"]
+                                and r < s["importance_repeats"]):  # fmt: skip
+                            sizes = tuple(sorted(set(s["importance_trials"])))
+                        found.append(Search(benchmark, method, budget, r, s["seed"] + r, sizes))
+        return found
+
+
+def search(job: Search) -> dict[str, Any]:
+    """Run one search: ask, look the configuration up (one seed drawn), tell; the searcher's
+    own time is what `seconds` measures (lookups are the table's, not the search's)."""
+    table = tables.load(job.benchmark)
+    rng = np.random.default_rng(job.seed)  # the package's draw: one of the seeds, uniformly
+    spent, evaluations = 0.0, []
+    start = time.perf_counter()
+    searcher = searchers.SEARCHERS[job.method](table, job.budget, job.seed)
+    # --8<-- [start:loop]
+    while (candidate := searcher.ask()) is not None:
+        row = table.row(searchers.decode(table, candidate.params))
+        observed = float(table.values[row, rng.integers(table.values.shape[1])])
+        spent += time.perf_counter() - start
+        searcher.tell(candidate, table.score(observed))
+        start = time.perf_counter()
+        evaluations.append([row, observed])
+    # --8<-- [end:loop]
+    spent += time.perf_counter() - start
+    extra = {"importance": {str(n): estimate(table, evaluations[:n]) for n in job.importance}}
+    return {"evaluations": evaluations, "extra": extra, "seconds": spent}
+
+
+def estimate(table: Table, evaluations: list[list[Any]]) -> dict[str, float]:
+    """fANOVA's shares from a search's first evaluations (what a student would compute)."""
+    import pandas as pd
+
+    from course.report.importance import fanova
+
+    space = searchers.positions(table)
+    rows = pd.DataFrame([table.encoded(row) | {"score": observed} for row, observed in evaluations])
+    varied = [n for n in space.domains if rows[n].nunique() > 1]
+    shares = fanova(rows, varied, space, table.maximize)
+    return {n: shares.get(n, 0.0) for n in space.domains}
+
+
+def _worker() -> None:
+    from course import workers
+
+    workers.setup()
+
+
+def run(plan: Plan, ledger: Ledger, workers: int,
+        progress: Callable[[int, int], None] | None = None,
+        ) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Run what the ledger lacks (in `workers` processes), return every planned search's
+    record by key; `progress(done, total)` after each."""
+    planned = plan.searches()
+    done = ledger.lab()
+    # the slow searchers first, so that the workers finish together
+    todo = sorted((s for s in planned if s.key not in done),
+                  key=lambda s: s.method in CHEAP and not s.importance)  # fmt: skip
+    finished = len(planned) - len(todo)
+    if progress:
+        progress(finished, len(planned))
+    if workers > 1 and len(todo) > 1:
+        spawn = multiprocessing.get_context("spawn")  # fresh interpreters, as every worker
+        with ProcessPoolExecutor(workers, spawn, initializer=_worker) as pool:
+            pending = {pool.submit(search, s): s for s in todo}
+            while pending:
+                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    job = pending.pop(future)
+                    result = future.result()
+                    ledger.record_lab(job.key, **result)
+                    finished += 1
+                    if progress:
+                        progress(finished, len(planned))
+    else:
+        for job in todo:
+            ledger.record_lab(job.key, **search(job))
+            finished += 1
+            if progress:
+                progress(finished, len(planned))
+    done = ledger.lab()
+    return {s.key: done[s.key] for s in planned}
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
