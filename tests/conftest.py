@@ -91,6 +91,24 @@ def quick_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+LAB_PROFILE = ROOT / "tests" / "data" / "lab-profile.toml"
+
+
+@pytest.fixture(scope="session")
+def lab_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real `course lab` on the test setting (two tables, budget 30), shared by tests."""
+    folder = tmp_path_factory.mktemp("lab")
+    proc = run_course("lab", "--config", str(LAB_PROFILE), "--workers", "2", cwd=folder)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return folder
+
+
+@pytest.fixture(scope="session")
+def lab_generated(lab_folder: Path) -> Path:
+    """The docs/generated folder that lab wrote (its data/lab*.csv and the page's evidence)."""
+    return lab_folder / "docs" / "generated"
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))

@@ -8,6 +8,7 @@ figure or table was drawn from.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,21 @@ class Evidence:
         self.generated = generated
         self.loaded: dict[str, Any] = dict(given)
         self.reads: set[str] = set()
+        self._memo: dict[tuple[Any, ...], tuple[Any, set[str]]] = {}
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """`compute()` once per key (several figures read one search's evaluations), its
+        files still noted in `reads` on every use: the report fingerprints each output by them."""
+        if key not in self._memo:
+            outer, self.reads = self.reads, set()
+            try:
+                value = compute()
+            finally:
+                used, self.reads = self.reads, outer | self.reads
+            self._memo[key] = (value, used)
+        value, used = self._memo[key]
+        self.reads |= used
+        return value
 
     @classmethod
     def files(cls) -> list[_File]:
@@ -196,6 +212,9 @@ class Evidence:
         return scores.reset_index()[["trial", "rung", "score", "seconds", "epochs_run", "fits"]]
 
     def evaluations(self, method: str) -> pd.DataFrame:
+        return self.memo(("evaluations", method), lambda: self._evaluations(method)).copy()
+
+    def _evaluations(self, method: str) -> pd.DataFrame:
         """`selection_trials` with each evaluation's hyperparameters, whether a pruner stopped
         it (`pruned`) and whether it trained on the method's whole budget (`full_budget`):
         successive halving and Hyperband give early rounds fewer epochs (the `epochs` of the

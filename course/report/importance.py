@@ -143,6 +143,10 @@ def importance(ev: Evidence, label: str) -> Importance | None:
     """A search's importances (exact main effects on a full grid, fANOVA otherwise), or None
     when fewer than two full-budget evaluations have a score, or neither their scores nor any
     tuned hyperparameter varied: then nothing explains anything."""
+    return ev.memo(("importance", label), lambda: _importance(ev, label))
+
+
+def _importance(ev: Evidence, label: str) -> Importance | None:
     rows, names = _usable(ev, label), ev.tuned
     space = Space.from_mapping(ev.space)
     # a value outside the space (a halving round's epochs) is a budget, not a parameter

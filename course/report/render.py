@@ -24,7 +24,8 @@ MANIFEST = ".report.json"
 INPUTS = tuple(file.path for file in Evidence.files())  # relative to docs/generated
 # What draws the figures and tables besides that data: a change here redraws everything.
 PACKAGE = Path(__file__).parents[1]
-CODE = (*sorted((PACKAGE / "report").glob("*.py")),
+CODE = (*sorted(p for p in (PACKAGE / "report").glob("*.py")
+               if not p.name.startswith("lab")),  # the Lab page's: its own fingerprints
         *(PACKAGE / f"{name}.py" for name in ("space", "stats", "paths", "errors")))  # fmt: skip
 PACKAGES = ("matplotlib", "pandas", "numpy", "scipy", "optuna")  # optuna: fANOVA, its plot
 
@@ -167,13 +168,17 @@ def _manifest(generated: Path) -> dict[str, Any]:
 
 
 def render(generated: Path = GENERATED_DIR) -> list[Path]:
-    """Draw the figures and write the includes whose inputs changed; returns the files written."""
+    """Draw the figures and write the includes whose inputs changed; returns the files written.
+    The Lab page's evidence comes along (`render_lab`, which keeps its own fingerprints)."""
+    from course.report.lab_views import render_lab
+
+    lab = render_lab(generated)
     now = fingerprints(generated)
     old = _manifest(generated)
     outputs: dict[str, dict[str, str | None]] = old["outputs"]
     drawn = [*outputs, *(f"figure-{name}.md" for name in FIGURES)]
     if old["inputs"] == now and all((generated / name).is_file() for name in drawn):
-        return []  # nothing changed since the last render
+        return lab  # nothing else changed since the last render
 
     from course.report import health_views, tables
 
@@ -207,8 +212,9 @@ def render(generated: Path = GENERATED_DIR) -> list[Path]:
         if write_changed(generated / f"figure-{name}.md", text):
             written.append(generated / f"figure-{name}.md")
     for stale in set((generated / "figures").glob("*.png")) - {generated / p for p in products}:
-        stale.unlink()  # from a study that ran more
+        if not stale.name.startswith("lab-"):  # the lab's figures are render_lab's
+            stale.unlink()  # from a study that ran more
     manifest = {"_generated": "Written by `course report`: what each file was drawn from.",
                 "inputs": now, "outputs": dict(sorted(kept.items()))}  # fmt: skip
     write_changed(generated / MANIFEST, json.dumps(manifest, indent=1) + "\n")
-    return written
+    return lab + written
