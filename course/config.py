@@ -113,7 +113,8 @@ LAB_SETTINGS = (
             "importance from, against the table's true importance."),
     Setting("importance_repeats", int, 3, "Random searches per table that estimate importance.",
             minimum=1),
-    Setting("seed", int, 0, "The first search's seed (repeat r uses seed + r)."),
+    Setting("seed", int, 0, "The first repeat's seed (repeat r uses seed + r, mixed with each "
+            "table's name).", minimum=0),
 )  # fmt: skip
 
 SEED_KEYS = ("split_seed", "init_seed", "search_seed")  # Profile fields; `[seeds]` keys less

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from course.report import lab
+from course.report import lab, lab_text
 from course.report.lab_views import FIGURES, INCLUDES, MANIFEST, NOT_RUN, outputs, render_lab
 from tests.conftest import ROOT
 
@@ -48,7 +48,9 @@ def test_best_observed_never_worsens_but_the_incumbents_regret_may_rise(data: la
     finals = lab.finals(data).set_index(KEYS)
     assert finals["rose"].to_dict() == rose.to_dict()
     at_budget = rose[rose.index.get_level_values("budget") == data.budget]
-    assert f"in {int(at_budget.sum())} of the {len(at_budget)} searches" in lab.regret_text(data)
+    assert f"in {int(at_budget.sum())} of the {len(at_budget)} searches" in lab_text.regret_text(
+        data
+    )
 
 
 def test_regret_curves_are_the_means_over_repeats_within_their_bands(data: lab.Lab) -> None:
@@ -84,7 +86,7 @@ def test_friedman_and_the_critical_difference_match_scipy_on_the_same_matrix(
     assert fr.ranks.to_dict() == pytest.approx(matrix.rank(axis=1).mean().to_dict())
     for group in fr.cliques:  # every bar of the diagram spans less than one CD
         assert fr.ranks[group[-1]] - fr.ranks[group[0]] <= fr.cd
-    text = lab.friedman_text(data)
+    text = lab_text.friedman_text(data)
     assert f"χ² = {statistic:.2f}" in text and f"{fr.cd:.2f} ranks" in text
 
 
@@ -95,7 +97,9 @@ def test_friedman_says_why_it_cannot_test_two_methods(data: lab.Lab) -> None:
                   data.importance, data.theory)  # fmt: skip
     fr = lab.friedman(few)
     assert "three methods" in fr.reason and np.isnan(fr.p)
-    assert "No test: it needs three methods or more, and the lab ran 2." in lab.friedman_text(few)
+    assert "No test: it needs three methods or more, and the lab ran 2." in lab_text.friedman_text(
+        few
+    )
 
 
 def test_the_grid_meets_random_search_at_its_own_size_and_wilcoxon_matches(
@@ -161,7 +165,9 @@ def test_the_theory_check_counts_the_points_whose_interval_holds_the_closed_form
                     & (ev["evaluation"] == r["evaluations"]), "best_observed"]  # fmt: skip
     low, high = stats.t.interval(0.95, len(values) - 1, values.mean(), stats.sem(values))
     assert (low, high) == pytest.approx((r["mean"] - r["half"], r["mean"] + r["half"]))
-    assert f"For {int(check['within'].sum())} of the {len(check)} points" in lab.theory_text(data)
+    assert f"For {int(check['within'].sum())} of the {len(check)} points" in lab_text.theory_text(
+        data
+    )
 
 
 def test_render_lab_writes_every_include_and_figure_byte_for_byte_as_course_lab_did(

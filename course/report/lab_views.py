@@ -24,8 +24,8 @@ MANIFEST = ".lab.json"
 NOT_RUN = "*The lab has not been run yet: `course lab` runs it and writes this evidence.*\n"
 DATA = ("lab.csv", "lab-searches.csv", "lab-tables.csv", "lab-importance.csv", "lab-theory.csv")
 HERE = Path(__file__).parent
-CODE = tuple(HERE / f"{name}.py" for name in ("lab", "lab_figures", "lab_views", "figures",
-                                              "markdown"))  # fmt: skip
+CODE = tuple(HERE / f"{name}.py" for name in ("lab", "lab_text", "lab_figures", "lab_views",
+                                              "figures", "markdown"))  # fmt: skip
 PACKAGES = ("matplotlib", "numpy", "pandas", "scipy")
 # Every figure: its drawing function in `lab_figures`, and its alt text.
 FIGURES = {
@@ -102,7 +102,9 @@ def _products(generated: Path) -> dict[str, Callable[[], str | bytes]]:
     assert lab_ is not None
 
     def include(writer: str) -> Callable[[], str]:
-        return lambda: HEADER + getattr(lab, writer)(lab_)
+        from course.report import lab_text
+
+        return lambda: HEADER + getattr(lab_text, writer)(lab_)
 
     def figure(function: str) -> Callable[[], bytes]:
         def draw() -> bytes:
