@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import ParameterSampler
 
-from course.lab.theory import _cdf, expected_best
+from course.lab.theory import _cdf, expected_best, moments
 
 
 def _enumerated(values: np.ndarray, m: int, maximize: bool) -> float:
@@ -97,3 +97,14 @@ def test_log_space_product_agrees_with_linear_space() -> None:
 def test_budget_outside_the_table_is_refused(m: int) -> None:
     with pytest.raises(ValueError, match=r"1\.\.6"):
         expected_best(TINY["distinct"], [1, m])
+
+
+def test_the_sd_of_the_best_is_the_enumerated_one() -> None:
+    """`moments`' third number, on a table small enough to enumerate every search."""
+    values = np.array([[0.1, 0.5], [0.3, 0.3], [0.9, 0.2], [0.4, 0.8]])
+    for m in range(1, 5):
+        bests = [max(values[i, s] for i, s in zip(subset, seeds, strict=True))
+                 for subset in itertools.combinations(range(4), m)
+                 for seeds in itertools.product(range(2), repeat=m)]  # fmt: skip
+        ((_, _, sd),) = moments(values, [m])
+        assert sd == pytest.approx(np.std(bests), abs=1e-12)

@@ -12,7 +12,7 @@ import numpy as np
 from course.export import csv_text
 from course.lab import searchers, tables
 from course.lab.run import Plan
-from course.lab.theory import expected_best
+from course.lab.theory import moments
 from course.paths import write_atomic
 
 COLUMNS = ["benchmark", "method", "budget", "repeat", "evaluation", "observed", "true_value",
@@ -21,7 +21,7 @@ SEARCH_COLUMNS = ["benchmark", "method", "budget", "repeat", "seed", "evaluation
 TABLE_COLUMNS = ["benchmark", "metric", "maximize", "configurations", "seeds", "hyperparameters",
                  "best_true", "median_true", "worst_true", "noise_sd"]  # fmt: skip
 IMPORTANCE_COLUMNS = ["benchmark", "hyperparameter", "source", "trials", "repeat", "share"]
-THEORY_COLUMNS = ["benchmark", "evaluations", "expected_low", "expected_high"]
+THEORY_COLUMNS = ["benchmark", "evaluations", "expected_low", "expected_high", "sd"]
 THEORY_POINTS = (1, 2, 5, 10, 20, 50, 100, 200, 500)  # evaluations where random search is solved
 
 
@@ -95,17 +95,18 @@ def importance_rows(plan: Plan, records: dict[str, dict[str, Any]]) -> list[dict
 
 
 def theory_rows(plan: Plan) -> list[dict[str, Any]]:
-    """Random search's expected best observed value, from the table alone (course.lab.theory)."""
+    """Random search's expected best observed value and its sd, from the table alone
+    (course.lab.theory)."""
     if searchers.RANDOM not in plan.methods:
         return []
     rows = []
     points = [m for m in THEORY_POINTS if m <= plan.settings["budget"]]
     for name in plan.benchmarks:
         table = tables.load(name)
-        bounds = expected_best(table.values, points, maximize=table.maximize)
+        found = moments(table.values, points, maximize=table.maximize)
         rows += [{"benchmark": name, "evaluations": m, "expected_low": _g(low),
-                  "expected_high": _g(high)}
-                 for m, (low, high) in zip(points, bounds, strict=True)]  # fmt: skip
+                  "expected_high": _g(high), "sd": _g(sd)}
+                 for m, (low, high, sd) in zip(points, found, strict=True)]  # fmt: skip
     return rows
 
 

@@ -43,6 +43,13 @@ _CHUNK = 4096  # thresholds per batch: memory stays at _CHUNK x (m + 1) floats p
 def expected_best(
     values: np.ndarray, ms: Sequence[int], maximize: bool = True, max_thresholds: int = 4000
 ) -> list[tuple[float, float]]:
+    """(lower, upper) bounds on E[best observed after m random evaluations] (see `moments`)."""
+    return [(low, high) for low, high, _ in moments(values, ms, maximize, max_thresholds)]
+
+
+def moments(
+    values: np.ndarray, ms: Sequence[int], maximize: bool = True, max_thresholds: int = 4000
+) -> list[tuple[float, float, float]]:
     """(lower, upper) bounds on E[best observed after m random evaluations] for each m in `ms`.
 
     `values` is the table, shape (configurations, seeds). Each evaluation is a distinct uniformly
@@ -51,6 +58,8 @@ def expected_best(
     at most `max_thresholds` distinct values the two bounds are the same number, the exact
     expectation; otherwise that many thresholds are kept and the bounds bracket it (they tighten
     as the cap grows). The cost is about S * m^2 / 2 multiply-adds per threshold and budget.
+    The third number is the best's standard deviation (exact with the expectation; with bounds,
+    each interval's mass put at its upper end): what a mean of n searches varies by, / sqrt(n).
     """
     table = np.asarray(values, dtype=float)
     if table.ndim != 2 or table.size == 0:
@@ -85,7 +94,8 @@ def expected_best(
         upper = float(mass @ distinct[kept])
         # Mass in (t_k-1, t_k] sits at or above the smallest value above t_k-1 (the minimum first).
         lower = float(mass @ distinct[np.concatenate(([0], kept[:-1] + 1))])
-        bounds.append((lower, upper) if maximize else (-upper, -lower))
+        spread = float(np.sqrt(max(0.0, mass @ (distinct[kept] - upper) ** 2)))
+        bounds.append((lower, upper, spread) if maximize else (-upper, -lower, spread))
     return bounds
 
 
