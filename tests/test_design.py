@@ -9,6 +9,7 @@ import sys
 import tomllib
 
 from course import export, hyperband, variance
+from course.lab import export as lab
 from tests.conftest import ROOT
 
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
@@ -67,6 +68,11 @@ def test_contributing_lists_the_columns_export_writes() -> None:
         "data/methods.csv": export.METHOD_COLUMNS,
         "data/hyperband_plan.csv": list(hyperband.PLAN_COLUMNS),
         "data/variance.csv": variance.COLUMNS,
+        "data/lab.csv": lab.COLUMNS,
+        "data/lab-searches.csv": lab.SEARCH_COLUMNS,
+        "data/lab-tables.csv": lab.TABLE_COLUMNS,
+        "data/lab-importance.csv": lab.IMPORTANCE_COLUMNS,
+        "data/lab-theory.csv": lab.THEORY_COLUMNS,
     }
 
 
