@@ -145,10 +145,10 @@ def estimate(table: Table, evaluations: list[list[Any]]) -> dict[str, float]:
     return {n: shares.get(n, 0.0) for n in space.domains}
 
 
-def _worker() -> None:
+def _worker(preload: tuple[str, ...]) -> None:
     from course import workers
 
-    workers.setup()
+    workers.setup(preload=preload)
 
 
 def run(plan: Plan, ledger: Ledger, workers: int,
@@ -162,11 +162,13 @@ def run(plan: Plan, ledger: Ledger, workers: int,
     todo = sorted((s for s in planned if s.key not in done),
                   key=lambda s: s.method in CHEAP and not s.importance)  # fmt: skip
     finished = len(planned) - len(todo)
+    # what the searchers import, loaded first: no search's seconds count an import
+    preload = tuple(sorted({searchers.IMPORTS[s.method] for s in todo}))
     if progress:
         progress(finished, len(planned))
     if workers > 1 and len(todo) > 1:
         spawn = multiprocessing.get_context("spawn")  # fresh interpreters, as every worker
-        with ProcessPoolExecutor(workers, spawn, initializer=_worker) as pool:
+        with ProcessPoolExecutor(workers, spawn, initializer=_worker, initargs=(preload,)) as pool:
             pending = {pool.submit(search, s): s for s in todo}
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -177,7 +179,10 @@ def run(plan: Plan, ledger: Ledger, workers: int,
                     finished += 1
                     if progress:
                         progress(finished, len(planned))
-    else:
+    elif todo:
+        from course import backend
+
+        backend.load(preload)
         for job in todo:
             ledger.record_lab(job.key, **search(job))
             finished += 1

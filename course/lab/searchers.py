@@ -24,6 +24,10 @@ from course.study import Candidate, Searcher
 GRID, RANDOM, SOBOL = "grid", "random", "quasi-random"
 KT_RANDOM, TPE, KT_BAYESIAN = "kt-random-search", "optuna-tpe", "kt-bayesian"
 SLOW = (KT_BAYESIAN,)  # opt-in: a Gaussian process refitted at every step (minutes per search)
+# The module each searcher's library is (KerasTuner's brings TensorFlow: seconds to import).
+IMPORTS = {GRID: "sklearn.model_selection", RANDOM: "sklearn.model_selection",
+           SOBOL: "scipy.stats", KT_RANDOM: "keras_tuner", TPE: "optuna",
+           KT_BAYESIAN: "keras_tuner"}  # fmt: skip
 
 
 def positions(table: Table, listed: bool = False) -> Space:
