@@ -95,10 +95,6 @@ class Table:
         """What a searcher maximises: the metric, negated when it is a loss."""
         return value if self.maximize else -value
 
-    def reseed(self, seed: int) -> None:
-        """Restart the package's seed draws: a repeat observes the same noise on every rerun."""
-        self.bench.reseed(seed)
-
 
 def _position(values: tuple[Any, ...], value: Any) -> int:
     if isinstance(value, float):
