@@ -443,7 +443,7 @@ def lab(
             render_lab()
     finally:
         ledger.close()
-    typer.echo(f"lab: {len(records)} searches, {GENERATED_DATA_DIR}/lab.csv")
+    typer.echo(f"lab: {len(records)} searches, {GENERATED_DATA_DIR}/lab.csv.gz")
 
 
 @app.command()

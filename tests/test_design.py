@@ -68,7 +68,7 @@ def test_contributing_lists_the_columns_export_writes() -> None:
         "data/methods.csv": export.METHOD_COLUMNS,
         "data/hyperband_plan.csv": list(hyperband.PLAN_COLUMNS),
         "data/variance.csv": variance.COLUMNS,
-        "data/lab.csv": lab.COLUMNS,
+        "data/lab.csv.gz": lab.COLUMNS,
         "data/lab-searches.csv": lab.SEARCH_COLUMNS,
         "data/lab-tables.csv": lab.TABLE_COLUMNS,
         "data/lab-importance.csv": lab.IMPORTANCE_COLUMNS,

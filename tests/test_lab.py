@@ -123,7 +123,7 @@ def test_course_lab_refuses_bad_settings_in_one_line_writing_nothing(
 
 def test_lab_writes_one_row_per_evaluation_with_its_true_regret(lab_generated: Path) -> None:
     data = lab_generated / "data"
-    rows = pd.read_csv(data / "lab.csv")
+    rows = pd.read_csv(data / "lab.csv.gz")
     searches = pd.read_csv(data / "lab-searches.csv")
     assert len(rows) == searches["evaluations"].sum()
     assert set(rows["method"]) == {m for m in searchers.SEARCHERS if m not in searchers.SLOW}

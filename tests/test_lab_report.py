@@ -34,7 +34,7 @@ def copy(lab_generated: Path, tmp_path: Path) -> Path:
 
 
 def _last(data: lab.Lab) -> pd.DataFrame:
-    """Each search's last evaluation, straight from lab.csv."""
+    """Each search's last evaluation, straight from lab.csv.gz."""
     ev = data.evaluations
     return ev.loc[ev.groupby(KEYS)["evaluation"].idxmax()]
 
@@ -191,7 +191,7 @@ def test_render_lab_writes_every_include_and_figure_byte_for_byte_as_course_lab_
 def test_without_lab_csv_every_include_says_the_lab_has_not_run(copy: Path) -> None:
     (copy / "figures").mkdir()
     (copy / "figures" / "lab-regret.png").write_bytes(b"an earlier lab's figure")
-    (copy / "data" / "lab.csv").unlink()
+    (copy / "data" / "lab.csv.gz").unlink()
     written = render_lab(copy)
     assert {p.relative_to(copy).as_posix() for p in written} == set(outputs())
     for name in outputs():

@@ -1,9 +1,11 @@
 """The lab's evidence as tidy CSV (the data contract, CONTRIBUTING.md): one row per evaluation
-(`lab.csv`), per search (`lab-searches.csv`), per table (`lab-tables.csv`), per importance share
-(`lab-importance.csv`) and per theory point (`lab-theory.csv`, random search in closed form)."""
+(`lab.csv.gz`: gzipped, a tenth of its size), per search (`lab-searches.csv`), per table
+(`lab-tables.csv`), per importance share (`lab-importance.csv`) and per theory point
+(`lab-theory.csv`, random search in closed form)."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +119,19 @@ def search_rows(plan: Plan, records: dict[str, dict[str, Any]]) -> list[dict[str
              "seconds": _g(records[s.key]["seconds"])} for s in plan.searches()]  # fmt: skip
 
 
+def _gzipped(text: str) -> bytes:
+    """No timestamp in the header: the same evaluations give the same bytes."""
+    return gzip.compress(text.encode(), mtime=0)
+
+
 def write(plan: Plan, records: dict[str, dict[str, Any]], data_dir: Path) -> list[Path]:
-    """Write the five files (each atomically, lab.csv last: its presence means the rest)."""
+    """Write the five files (each atomically, lab.csv.gz last: its presence means the rest)."""
     files = {
         "lab-tables.csv": csv_text(TABLE_COLUMNS, table_rows(plan)),
         "lab-searches.csv": csv_text(SEARCH_COLUMNS, search_rows(plan, records)),
         "lab-importance.csv": csv_text(IMPORTANCE_COLUMNS, importance_rows(plan, records)),
         "lab-theory.csv": csv_text(THEORY_COLUMNS, theory_rows(plan)),
-        "lab.csv": csv_text(COLUMNS, evaluations(plan, records)),
+        "lab.csv.gz": _gzipped(csv_text(COLUMNS, evaluations(plan, records))),
     }
     for name, text in files.items():
         write_atomic(data_dir / name, text)

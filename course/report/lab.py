@@ -24,7 +24,7 @@ GRID, RANDOM = "grid", "random"
 # The lab's searchers in the order its figures and tables list them (course/lab/searchers.py's
 # registry order: the report may not import the lab); one it does not know comes after.
 ORDER = (GRID, RANDOM, "quasi-random", "kt-random-search", "optuna-tpe", "kt-bayesian")
-FILES = {"evaluations": "lab.csv", "searches": "lab-searches.csv", "tables": "lab-tables.csv",
+FILES = {"evaluations": "lab.csv.gz", "searches": "lab-searches.csv", "tables": "lab-tables.csv",
          "importance": "lab-importance.csv", "theory": "lab-theory.csv"}  # fmt: skip
 LEVEL, ALPHA = 0.95, 0.05  # every interval's coverage, and every test's threshold
 RESAMPLES = 2000  # percentile-bootstrap resamples of the repeats (as course.stats takes)
@@ -40,7 +40,7 @@ ROUNDING = 1e-5  # lab*.csv holds six significant digits: values this close (rel
 
 @dataclass(frozen=True, eq=False)
 class Lab:
-    """The five lab files (lab.csv sorted by search, then evaluation; `tables` by benchmark),
+    """The five lab files (lab.csv.gz sorted by search, then evaluation; `tables` by benchmark),
     and what has been computed from them (`_cached`: each view reads a few shared frames)."""
 
     evaluations: pd.DataFrame

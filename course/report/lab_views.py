@@ -22,7 +22,7 @@ from course.report.markdown import HEADER, image
 
 MANIFEST = ".lab.json"
 NOT_RUN = "*The lab has not been run yet: `course lab` runs it and writes this evidence.*\n"
-DATA = ("lab.csv", "lab-searches.csv", "lab-tables.csv", "lab-importance.csv", "lab-theory.csv")
+DATA = ("lab.csv.gz", "lab-searches.csv", "lab-tables.csv", "lab-importance.csv", "lab-theory.csv")
 HERE = Path(__file__).parent
 CODE = tuple(HERE / f"{name}.py" for name in ("lab", "lab_text", "lab_figures", "lab_views",
                                               "figures", "markdown"))  # fmt: skip
