@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from course.errors import CourseError
-from course.space import EPOCHS, HYPERPARAMETERS, Space
+from course.space import (
+    BATCH_SIZE,
+    DROPOUT,
+    EPOCHS,
+    HYPERPARAMETERS,
+    LAYERS,
+    LEARNING_RATE,
+    UNITS,
+    Space,
+)
 
 DEFAULT_PROFILE = "standard"
 MONITORS = ("val_loss", "val_accuracy")  # validation scores a fit's callbacks can watch
@@ -96,6 +105,52 @@ class Setting:
         return self.rule or ("" if self.minimum is None else f"≥ {self.minimum}")
 
 
+# The lab's curves (`[lab.curves]`): a grid of telecust configurations trained to the full
+# epoch budget, for the multi-fidelity methods to replay. Seven learning rates on a log scale
+# (a slow one looks bad early and good late: what multi-fidelity methods risk), dropout, depth
+# and width: 189 configurations, a few seconds of compiling per width and depth.
+CURVES_SPACE = {
+    LEARNING_RATE: {"low": 1e-4, "high": 1e-1, "log": True, "grid_points": 7},
+    DROPOUT: [0.0, 0.25, 0.5], LAYERS: [1, 2, 3], UNITS: [8, 32, 128], BATCH_SIZE: 32,
+}  # fmt: skip
+MAX_CURVE_VALUES = 10  # values per hyperparameter: a table's row id is one digit each
+
+
+def _curves_space(value: dict[str, Any], where: str) -> dict[str, Any]:
+    """A space whose grid is the curves' table: every range gridded, at most ten values each."""
+    space = Space.from_mapping(value, where)
+    grid = space.grid_values(where)
+    for name, values in grid.items():
+        if len(values) > MAX_CURVE_VALUES:
+            raise CourseError(f"{where}.{name}: {len(values)} values; the curves take at most "
+                              f"{MAX_CURVE_VALUES} of a hyperparameter")  # fmt: skip
+    if space.size < 2:
+        raise CourseError(f"{where}: one configuration; the curves need at least two")
+    return value
+
+
+CURVES_SETTINGS = (
+    Setting("space", dict, CURVES_SPACE, "The configurations trained (their grid, as in "
+            "`[space]`; epochs and patience are the curves' own).", check=_curves_space,
+            rule="a `[space]` table, at most 10 grid values each"),
+    Setting("max_epochs", int, 27, "Epochs every configuration trains, without EarlyStopping "
+            "(the most a multi-fidelity method gives one).", minimum=2),
+    Setting("seeds", int, 3, "Initialisation seeds each configuration trains under (the "
+            "profile's init seed, + 1, ...).", minimum=1),
+    Setting("methods", list, [], "Searchers replayed on the curves (`course lab --list`); "
+            "empty: all."),
+    Setting("budget", int, 30, "Epochs per replayed search, in full trainings (budget × "
+            "max_epochs epochs).", minimum=1),
+    Setting("repeats", int, 20, "Replayed searches per method (each its own seed).", minimum=1),
+    Setting("factor", int, 3, "Hyperband and successive halving keep the best 1/factor at "
+            "each rung.", minimum=2),
+)  # fmt: skip
+
+
+def _curves(value: dict[str, Any], where: str) -> dict[str, Any]:
+    return settings(value, CURVES_SETTINGS, f"{where}.")
+
+
 # The lab's `[lab]` table (course/lab): searchers on lookup tables, no training. Names of
 # tables and methods are checked by the lab itself, which knows them.
 LAB_SETTINGS = (
@@ -115,6 +170,8 @@ LAB_SETTINGS = (
             minimum=1),
     Setting("seed", int, 0, "The first repeat's seed (repeat r uses seed + r, mixed with each "
             "table's name).", minimum=0),
+    Setting("curves", dict, {}, "The multi-fidelity curves and their replays: the "
+            "`[lab.curves]` table below.", check=_curves, rule="see `[lab.curves]`"),
 )  # fmt: skip
 
 SEED_KEYS = ("split_seed", "init_seed", "search_seed")  # Profile fields; `[seeds]` keys less

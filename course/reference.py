@@ -11,7 +11,7 @@ import click
 import typer
 from typer.cli import get_docs_for_click
 
-from course.config import KEYS, LAB_SETTINGS
+from course.config import CURVES_SETTINGS, KEYS, LAB_SETTINGS
 from course.paths import GENERATED_DIR, write_changed
 from course.registry import methods
 from course.report.markdown import table
@@ -66,6 +66,9 @@ def profile() -> str:
     lab = table(["key", "type", "default", "rule", "meaning"],
                 [(f"`lab.{s.key}`", s.kind.__name__, f"`{json.dumps(s.default)}`", s.described,
                   s.meaning) for s in LAB_SETTINGS])  # fmt: skip
+    curves = table(["key", "type", "default", "rule", "meaning"],
+                   [(f"`lab.curves.{s.key}`", s.kind.__name__, f"`{json.dumps(s.default)}`",
+                     s.described, s.meaning) for s in CURVES_SETTINGS])  # fmt: skip
     return (
         HEADER
         + "## Top level and `[training]`\n\n"
@@ -82,6 +85,8 @@ def profile() -> str:
         + settings
         + "\n## `[lab]`: the lab's searches on lookup tables (`course lab`)\n\n"
         + lab
+        + "\n## `[lab.curves]`: learning curves for the multi-fidelity methods (`course lab`)\n\n"
+        + curves
         + "\nAn unknown key, a wrong type, an empty list, a value outside its bounds, an unknown "
         "activation or a malformed range (low ≥ high, `log` with low ≤ 0, grid values outside "
         "it, a range of words) stops `course` with one line naming the key (exit code 2).\n"

@@ -84,7 +84,7 @@ def random(table: Table, budget: int, seed: int) -> Searcher:
     hyperparameter a list, `budget` distinct configurations."""
     from sklearn.model_selection import ParameterSampler
 
-    lists = positions(table, listed=True).distributions()
+    lists = {name: d.sklearn() for name, d in positions(table, listed=True).domains.items()}
     # --8<-- [start:random]
     return FixedSearcher(ParameterSampler(lists, budget, random_state=seed))
     # --8<-- [end:random]
