@@ -122,7 +122,7 @@ def _read(ledger: Ledger, runs: list[tuple[Profile, str]], monitor: str) -> Curv
     space = runs[0][0].space
     grid = space.grid()
     varied = space.tuned
-    values = {name: space.domains[name].grid(name) for name in varied}
+    values = {name: v for name, v in space.grid_values().items() if name in varied}
     shape = (len(grid), len(runs), space.domains[EPOCHS].highest)
     raw, accuracy, seconds = np.empty(shape), np.empty(shape), np.empty(shape[:2])
     for s, (_, run_id) in enumerate(runs):

@@ -182,10 +182,6 @@ class Replay:
     def imports(self) -> str:
         return IMPORTS[self.method]
 
-    @property
-    def slow(self) -> bool:
-        return True
-
     def run(self) -> dict[str, Any]:
         return replay(self)
 
