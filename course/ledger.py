@@ -10,7 +10,9 @@ version of the course is migrated when it is opened, one newer than this code is
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -167,6 +169,19 @@ class Run:
     seconds: float
 
 
+@contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """Hold an flock beside the ledger while a process opens it. Two processes creating one
+    ledger at once both ask to switch it to WAL, which needs its exclusive lock: SQLite answers
+    the second "database is locked" at once, without waiting out the busy timeout."""
+    fd = os.open(path.with_name(f"{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class Ledger:
     """A thin layer over sqlite3: a connection per process, short transactions."""
 
@@ -179,27 +194,28 @@ class Ledger:
                 f"ledger, or move {path.parent} aside to start again"
             )
         self.path = path
-        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        try:
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema
-        except sqlite3.DatabaseError as exc:  # truncated, overwritten, not SQLite at all
-            self.db.close()
-            raise CourseError(
-                f"{path}: damaged ledger ({exc}); restore it, or move {path.parent} aside to "
-                "start again"
-            ) from None
-        if version > SCHEMA_VERSION:
-            self.db.close()
-            raise CourseError(
-                f"{path}: ledger schema {version} is newer than this course's "
-                f"({SCHEMA_VERSION}); upgrade hpo-course or move {path.parent} aside"
-            )
-        if version < SCHEMA_VERSION:  # new, or written by an older course (read-only otherwise)
-            _upgrade(self.db)
+        with _opening(path):
+            self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            try:
+                self.db.row_factory = sqlite3.Row
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the schema
+            except sqlite3.DatabaseError as exc:  # truncated, overwritten, not SQLite at all
+                self.db.close()
+                raise CourseError(
+                    f"{path}: damaged ledger ({exc}); restore it, or move {path.parent} aside "
+                    "to start again"
+                ) from None
+            if version > SCHEMA_VERSION:
+                self.db.close()
+                raise CourseError(
+                    f"{path}: ledger schema {version} is newer than this course's "
+                    f"({SCHEMA_VERSION}); upgrade hpo-course or move {path.parent} aside"
+                )
+            if version < SCHEMA_VERSION:  # new, or from an older course (read-only otherwise)
+                _upgrade(self.db)
 
     def close(self) -> None:
         self.db.close()

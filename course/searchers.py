@@ -32,3 +32,10 @@ def drain(searcher: FixedSearcher) -> list[Candidate]:
     while (candidate := searcher.ask()) is not None:
         candidates.append(candidate)
     return candidates
+
+
+def kt_seed(seed: int) -> int:
+    """The seed to give a KerasTuner oracle. Its constructor takes `seed or random.randint(1,
+    10000)`, so seed 0 would mean no seed, a different search on every run: 0 goes as 2**32,
+    a seed no other reaches (profiles' seeds are below it)."""
+    return seed or 2**32

@@ -73,6 +73,9 @@ def test_contributing_lists_the_columns_export_writes() -> None:
         "data/lab-tables.csv": lab.TABLE_COLUMNS,
         "data/lab-importance.csv": lab.IMPORTANCE_COLUMNS,
         "data/lab-theory.csv": lab.THEORY_COLUMNS,
+        "data/lab-curves.csv.gz": lab.CURVE_COLUMNS,
+        "data/lab-fidelity.csv.gz": lab.FIDELITY_COLUMNS,
+        "data/lab-replays.csv": lab.REPLAY_COLUMNS,
     }
 
 

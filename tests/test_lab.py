@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from course.config import LAB_SETTINGS
+from course.config import LAB_SETTINGS, settings
 from course.errors import CourseError
 from course.lab import searchers, tables
 from course.lab.run import Plan, Search, search
 from course.lab.theory import expected_best
 from tests.conftest import LAB_PROFILE, error_line, run_course
 
-DEFAULTS = {s.key: s.default for s in LAB_SETTINGS}
+DEFAULTS = settings({}, LAB_SETTINGS, "lab.")  # what an empty `[lab]` loads as
 
 
 def plan(**changed: object) -> Plan:
@@ -94,6 +94,8 @@ def test_random_search_matches_its_closed_form_expectation() -> None:
         ({"budget": 40_000}, "lab.budget: 40000 is more than the 30000 configurations"),
         ({"grid_budgets": [0]}, "lab.grid_budgets: 0 must be a whole number from 1"),
         ({"methods": ["grid", "grid"]}, "listed twice"),
+        ({"curves": DEFAULTS["curves"] | {"methods": ["bohb"]}},
+         "lab.curves.methods: unknown method 'bohb'"),
     ],
 )
 def test_bad_lab_settings_are_refused_by_name(changed: dict, message: str) -> None:
@@ -108,6 +110,7 @@ def test_bad_lab_settings_are_refused_by_name(changed: dict, message: str) -> No
         ('methods = ["hill-climbing"]', "lab.methods: unknown method"),
         ("repeats = 0", "lab.repeats: 0 must be at least 1"),
         ("budget = 100000", "lab.budget: 100000 is more than the 30000 configurations"),
+        ("curves = { max_epochs = 1 }", "lab.curves.max_epochs: 1 must be at least 2"),
         ("budget = 1.5", "lab.budget: expected int"),
     ],
 )

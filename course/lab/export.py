@@ -1,7 +1,9 @@
 """The lab's evidence as tidy CSV (the data contract, CONTRIBUTING.md): one row per evaluation
 (`lab.csv.gz`: gzipped, a tenth of its size), per search (`lab-searches.csv`), per table
 (`lab-tables.csv`), per importance share (`lab-importance.csv`) and per theory point
-(`lab-theory.csv`, random search in closed form)."""
+(`lab-theory.csv`, random search in closed form); for the curves, one row per configuration,
+seed and epoch (`lab-curves.csv.gz`), per replayed evaluation (`lab-fidelity.csv.gz`) and per
+replayed search (`lab-replays.csv`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import numpy as np
 
 from course.export import csv_text
 from course.lab import searchers, tables
+from course.lab.curves import Curves
+from course.lab.fidelity import Replay
 from course.lab.run import Plan
 from course.lab.theory import moments
 from course.paths import write_atomic
@@ -24,6 +28,14 @@ TABLE_COLUMNS = ["benchmark", "metric", "maximize", "configurations", "seeds", "
                  "best_true", "median_true", "worst_true", "noise_sd"]  # fmt: skip
 IMPORTANCE_COLUMNS = ["benchmark", "hyperparameter", "source", "trials", "repeat", "share"]
 THEORY_COLUMNS = ["benchmark", "evaluations", "expected_low", "expected_high", "sd"]
+# after "configuration", the configuration's hyperparameters
+CURVE_COLUMNS = ["configuration", "init_seed", "epoch", "metric", "value", "best", "val_accuracy",
+                 "fit_seconds"]  # fmt: skip
+FIDELITY_COLUMNS = ["method", "repeat", "evaluation", "configuration", "init_seed", "start", "end",
+                    "epochs", "observed", "final", "best_observed", "incumbent",
+                    "incumbent_epochs", "incumbent_true", "regret"]  # fmt: skip
+REPLAY_COLUMNS = ["method", "budget", "factor", "repeat", "seed", "evaluations", "trainings",
+                  "epochs", "seconds"]  # fmt: skip
 THEORY_POINTS = (1, 2, 5, 10, 20, 50, 100, 200, 500)  # evaluations where random search is solved
 
 
@@ -119,14 +131,83 @@ def search_rows(plan: Plan, records: dict[str, dict[str, Any]]) -> list[dict[str
              "seconds": _g(records[s.key]["seconds"])} for s in plan.searches()]  # fmt: skip
 
 
+def curve_rows(curves: Curves) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every configuration's curve under every seed, epoch by epoch (the monitored value, its
+    best so far, val_accuracy), with the configuration's hyperparameters and the fit's time."""
+    from course.space import EPOCHS
+
+    names = [n for n in curves.params[0] if n != EPOCHS]  # every fit trains max_epochs
+    metric = curves.table.metric
+    rows = []
+    for c, params in enumerate(curves.params):
+        for s, seed in enumerate(curves.seeds):
+            for e in range(curves.epochs):
+                rows.append({"configuration": c, **{n: params[n] for n in names},
+                             "init_seed": seed, "epoch": e + 1, "metric": metric,
+                             "value": _g(curves.raw[c, s, e]), "best": _g(curves.best[c, s, e]),
+                             "val_accuracy": _g(curves.accuracy[c, s, e]),
+                             "fit_seconds": _g(curves.seconds[c, s])})  # fmt: skip
+    return ["configuration", *names, *CURVE_COLUMNS[1:]], rows
+
+
+def fidelity_rows(replays: list[Replay], records: dict[str, dict[str, Any]],
+                  curves: Curves) -> list[dict[str, Any]]:  # fmt: skip
+    """Each replayed evaluation with what the searcher saw (the best score so far of a fit
+    trained to `end`) and what it could not: its incumbent's truth, the mean over seeds of the
+    incumbent's score at the epochs it was trained, and the regret of that to the best truth at
+    the full budget. The incumbent is the best observed evaluation that may be returned (a
+    pruned trial may not), the earlier on a tie; none before the first such evaluation."""
+    table = curves.table
+    truth = curves.best.mean(axis=1)  # (configurations, epochs)
+    rows = []
+    for job in replays:
+        best, incumbent, epochs = -np.inf, None, 0
+        for number, (row, seed, start, end, observed, final) in enumerate(
+            records[job.key]["evaluations"], 1
+        ):
+            epochs += end - start
+            if final and table.score(observed) > best:
+                best, incumbent = table.score(observed), (row, end)
+            true = float(truth[incumbent[0], incumbent[1] - 1]) if incumbent else None
+            rows.append({"method": job.method, "repeat": job.repeat, "evaluation": number,
+                         "configuration": row, "init_seed": curves.seeds[seed], "start": start,
+                         "end": end, "epochs": epochs, "observed": _g(observed),
+                         "final": int(final),
+                         "best_observed": _g(table.score(best)) if incumbent else "",
+                         "incumbent": incumbent[0] if incumbent else "",
+                         "incumbent_epochs": incumbent[1] if incumbent else "",
+                         "incumbent_true": _g(true) if incumbent else "",
+                         "regret": _g(table.regret(true)) if incumbent else ""})  # fmt: skip
+    return rows
+
+
+def replay_rows(replays: list[Replay], records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for job in replays:
+        found = records[job.key]["evaluations"]
+        rows.append({"method": job.method, "budget": job.budget, "factor": job.factor,
+                     "repeat": job.repeat, "seed": job.seed, "evaluations": len(found),
+                     "trainings": sum(start == 0 for _, _, start, *_ in found),  # new fits
+                     "epochs": sum(end - start for _, _, start, end, *_ in found),
+                     "seconds": _g(records[job.key]["seconds"])})  # fmt: skip
+    return rows
+
+
 def _gzipped(text: str) -> bytes:
     """No timestamp in the header: the same evaluations give the same bytes."""
     return gzip.compress(text.encode(), mtime=0)
 
 
-def write(plan: Plan, records: dict[str, dict[str, Any]], data_dir: Path) -> list[Path]:
-    """Write the five files (each atomically, lab.csv.gz last: its presence means the rest)."""
+def write(plan: Plan, records: dict[str, dict[str, Any]], curves: Curves,
+          data_dir: Path) -> list[Path]:  # fmt: skip
+    """Write the eight files (each atomically, lab.csv.gz last: its presence means the rest)."""
+    replays = plan.replays(curves)
     files = {
+        "lab-curves.csv.gz": _gzipped(csv_text(*curve_rows(curves))),
+        "lab-fidelity.csv.gz": _gzipped(
+            csv_text(FIDELITY_COLUMNS, fidelity_rows(replays, records, curves))
+        ),
+        "lab-replays.csv": csv_text(REPLAY_COLUMNS, replay_rows(replays, records)),
         "lab-tables.csv": csv_text(TABLE_COLUMNS, table_rows(plan)),
         "lab-searches.csv": csv_text(SEARCH_COLUMNS, search_rows(plan, records)),
         "lab-importance.csv": csv_text(IMPORTANCE_COLUMNS, importance_rows(plan, records)),

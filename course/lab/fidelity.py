@@ -25,6 +25,7 @@ import numpy as np
 
 from course.lab import searchers
 from course.lab.curves import Curves
+from course.searchers import kt_seed
 from course.study import Candidate
 
 RANDOM, TPE, HYPERBAND, ASHA, TPE_ASHA = (
@@ -132,7 +133,7 @@ def _hyperband(curves: Curves, budget: int, seed: int, factor: int) -> Hyperband
 
     return Hyperband(lambda objective, hp: keras_tuner.oracles.HyperbandOracle(
         objective=objective, max_epochs=curves.epochs, factor=factor,
-        hyperband_iterations=budget, seed=seed, hyperparameters=hp), curves)  # fmt: skip
+        hyperband_iterations=budget, seed=kt_seed(seed), hyperparameters=hp), curves)  # fmt: skip
 
 
 def _pruner(curves: Curves, factor: int) -> Any:
@@ -181,6 +182,10 @@ class Replay:
     @property
     def imports(self) -> str:
         return IMPORTS[self.method]
+
+    @property
+    def slow(self) -> bool:
+        return self.method in PRUNING  # a second a search; full-fidelity ones, a tenth
 
     def run(self) -> dict[str, Any]:
         return replay(self)

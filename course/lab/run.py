@@ -1,20 +1,22 @@
-"""Run the lab: every planned search on every table, in worker processes, each finished search
-committed to the ledger at once (an interrupted lab keeps it; a rerun runs only the rest)."""
+"""Run the lab: every planned search on every table and every replay on the curves, in worker
+processes, each finished one committed to the ledger at once (an interrupted lab keeps it; a
+rerun runs only the rest)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from course.errors import CourseError
-from course.lab import searchers, tables
+from course.lab import fidelity, searchers, tables
+from course.lab.curves import NAME, Curves
 from course.lab.tables import Table
 from course.ledger import Ledger
 
@@ -37,6 +39,32 @@ class Search:
     def key(self) -> str:
         return f"{self.benchmark}|{self.method}|{self.budget}|{self.seed}"
 
+    @property
+    def imports(self) -> str:
+        return searchers.IMPORTS[self.method]
+
+    @property
+    def slow(self) -> bool:
+        return self.method not in CHEAP or bool(self.importance)
+
+    def run(self) -> dict[str, Any]:
+        return search(self)
+
+
+class Job(Protocol):
+    """What the runner runs: a search on a table, or a replay on the curves."""
+
+    @property
+    def key(self) -> str: ...  # its row in the ledger's lab table
+
+    @property
+    def imports(self) -> str: ...  # the library its worker loads first
+
+    @property
+    def slow(self) -> bool: ...  # seconds, not milliseconds: started first
+
+    def run(self) -> dict[str, Any]: ...
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -44,6 +72,7 @@ class Plan:
 
     benchmarks: tuple[str, ...]
     methods: tuple[str, ...]
+    replayers: tuple[str, ...]  # the searchers replayed on the curves
     settings: dict[str, Any]
 
     @classmethod
@@ -61,7 +90,12 @@ class Plan:
             if name not in searchers.SEARCHERS:
                 raise CourseError(f"lab.methods: unknown method {name!r}; expected one of "
                                   f"{', '.join(searchers.SEARCHERS)}")  # fmt: skip
-        if len(set(benchmarks)) < len(benchmarks) or len(set(methods)) < len(methods):
+        replayers = tuple(settings["curves"]["methods"]) or tuple(fidelity.REPLAYERS)
+        for name in replayers:
+            if name not in fidelity.REPLAYERS:
+                raise CourseError(f"lab.curves.methods: unknown method {name!r}; expected one "
+                                  f"of {', '.join(fidelity.REPLAYERS)}")  # fmt: skip
+        if any(len(set(names)) < len(names) for names in (benchmarks, methods, replayers)):
             raise CourseError("lab: a benchmark or method is listed twice")
         budget = settings["budget"]
         smallest = min(benchmarks, key=tables.size)
@@ -77,7 +111,7 @@ class Plan:
                 ):
                     raise CourseError(f"lab.{key}: {value!r} must be a whole number from 1 to "
                                       f"the budget, {budget}")  # fmt: skip
-        return cls(benchmarks, methods, settings)
+        return cls(benchmarks, methods, replayers, settings)
 
     def searches(self) -> list[Search]:
         """Every search, by table, method, budget and repeat."""
@@ -100,6 +134,13 @@ class Plan:
                         seed = repeat_seed(s["seed"] + r, benchmark)
                         found.append(Search(benchmark, method, budget, r, seed, sizes))
         return found
+
+    def replays(self, curves: Curves) -> list[fidelity.Replay]:
+        """Every replayed search on the curves, by method and repeat."""
+        s = self.settings["curves"]
+        return [fidelity.Replay(method, s["budget"], r, repeat_seed(self.settings["seed"] + r,
+                                NAME), s["factor"], curves)
+                for method in self.replayers for r in range(s["repeats"])]  # fmt: skip
 
 
 def repeat_seed(seed: int, benchmark: str) -> int:
@@ -151,25 +192,27 @@ def _worker(preload: tuple[str, ...]) -> None:
     workers.setup(preload=preload)
 
 
-def run(plan: Plan, ledger: Ledger, workers: int,
+def _run(job: Job) -> dict[str, Any]:
+    return job.run()
+
+
+def run(planned: Sequence[Job], ledger: Ledger, workers: int,
         progress: Callable[[int, int], None] | None = None,
         ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Run what the ledger lacks (in `workers` processes), return every planned search's
-    record by key; `progress(done, total)` after each."""
-    planned = plan.searches()
+    """Run what the ledger lacks (in `workers` processes), return every planned job's record
+    by key; `progress(done, total)` after each."""
     done = ledger.lab()
-    # the slow searchers first, so that the workers finish together
-    todo = sorted((s for s in planned if s.key not in done),
-                  key=lambda s: s.method in CHEAP and not s.importance)  # fmt: skip
+    # the slow jobs first, so that the workers finish together
+    todo = sorted((s for s in planned if s.key not in done), key=lambda s: not s.slow)
     finished = len(planned) - len(todo)
     # what the searchers import, loaded first: no search's seconds count an import
-    preload = tuple(sorted({searchers.IMPORTS[s.method] for s in todo}))
+    preload = tuple(sorted({s.imports for s in todo}))
     if progress:
         progress(finished, len(planned))
     if workers > 1 and len(todo) > 1:
         spawn = multiprocessing.get_context("spawn")  # fresh interpreters, as every worker
         with ProcessPoolExecutor(workers, spawn, initializer=_worker, initargs=(preload,)) as pool:
-            pending = {pool.submit(search, s): s for s in todo}
+            pending = {pool.submit(_run, s): s for s in todo}
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in ready:
@@ -184,7 +227,7 @@ def run(plan: Plan, ledger: Ledger, workers: int,
 
         backend.load(preload)
         for job in todo:
-            ledger.record_lab(job.key, **search(job))
+            ledger.record_lab(job.key, **job.run())
             finished += 1
             if progress:
                 progress(finished, len(planned))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from course.lab.tables import Params, Table
-from course.searchers import FixedSearcher
+from course.searchers import FixedSearcher, kt_seed
 from course.space import Choice, Range, Space
 from course.study import Candidate, Searcher
 
@@ -114,7 +114,8 @@ class OracleSearcher:
         self.oracle = make(keras_tuner.Objective("score", "max"), hp)
         self.oracle._set_project_dir(self._folder.name, "lab")
         self.oracle.verbose = 0
-        self._trials: dict[int, Any] = {}
+        self._trials: dict[int, Any] = {}  # asked, not yet told
+        self._asked = 0
 
     # --8<-- [start:oracle]
     def ask(self) -> Candidate | None:
@@ -122,13 +123,15 @@ class OracleSearcher:
         if trial.status != "RUNNING":  # max_trials reached, or the space exhausted
             self._folder.cleanup()
             return None
-        number = len(self._trials)
+        number = self._asked
+        self._asked += 1
         self._trials[number] = trial
         return Candidate(number, dict(trial.hyperparameters.values))
 
     def tell(self, candidate: Candidate, score: float, pruned: bool = False) -> None:
         trial = self._trials.pop(candidate.trial)
         self.oracle.update_trial(trial.trial_id, {"score": score})
+        trial.status = "COMPLETED"  # what a tuner sets after a fit; the oracle learns only then
         self.oracle.end_trial(trial)
 
     # --8<-- [end:oracle]
@@ -138,7 +141,8 @@ def kt_random(table: Table, budget: int, seed: int) -> Searcher:
     import keras_tuner
 
     return OracleSearcher(lambda objective, hp: keras_tuner.oracles.RandomSearchOracle(
-        objective=objective, max_trials=budget, seed=seed, hyperparameters=hp), table)  # fmt: skip
+        objective=objective, max_trials=budget, seed=kt_seed(seed), hyperparameters=hp),
+        table)  # fmt: skip
 
 
 def kt_bayesian(table: Table, budget: int, seed: int) -> Searcher:
@@ -149,7 +153,7 @@ def kt_bayesian(table: Table, budget: int, seed: int) -> Searcher:
 
     start = next(s.default for s in KTBayesian.settings if s.key == "initial_points")
     return OracleSearcher(lambda objective, hp: keras_tuner.oracles.BayesianOptimizationOracle(
-        objective=objective, max_trials=budget, num_initial_points=start, seed=seed,
+        objective=objective, max_trials=budget, num_initial_points=start, seed=kt_seed(seed),
         hyperparameters=hp), table)  # fmt: skip
 
 

@@ -89,7 +89,7 @@ class Table:
     def regret(self, true_value: float) -> float:
         """How far a configuration's true value is from the table's best (≥ 0)."""
         gap = self.best_truth - true_value
-        return float(gap if self.maximize else -gap)
+        return float(gap if self.maximize else -gap) + 0.0  # never -0.0 in a file
 
     def score(self, value: float) -> float:
         """What a searcher maximises: the metric, negated when it is a loss."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from course.config import Profile, Setting
 from course.errors import CourseError
+from course.searchers import kt_seed
 from course.study import Context, Method, Outcome
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         objective=objective(profile.training),
         max_trials=settings["max_trials"],
         num_initial_points=settings["initial_points"],  # random trials before the first GP
-        seed=profile.search_seed,
+        seed=kt_seed(profile.search_seed),
         directory=fitter.run_dir,
         project_name=PROJECT,
     )

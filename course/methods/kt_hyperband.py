@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from course import hyperband
 from course.config import Profile, Setting
 from course.errors import CourseError
+from course.searchers import kt_seed
 from course.space import EPOCHS
 from course.study import Context, Method, Outcome
 
@@ -43,7 +44,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         max_epochs=settings["max_epochs"],
         factor=settings["factor"],
         hyperband_iterations=settings["hyperband_iterations"],
-        seed=profile.search_seed,
+        seed=kt_seed(profile.search_seed),
         directory=fitter.run_dir,
         project_name=PROJECT,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from course.config import Profile, Setting
+from course.searchers import kt_seed
 from course.study import Context, Method, Outcome
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def tuner(profile: Profile, settings: dict[str, Any], fitter: Fitter) -> keras_t
         MLPHyperModel(profile.space, fitter),
         objective=objective(profile.training),
         max_trials=settings["max_trials"],
-        seed=profile.search_seed,
+        seed=kt_seed(profile.search_seed),
         directory=fitter.run_dir,
         project_name=PROJECT,  # rerunning the same run resumes from here
     )
