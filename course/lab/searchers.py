@@ -170,7 +170,7 @@ class StudySearcher:
 
     # --8<-- [start:study]
     def ask(self) -> Candidate | None:
-        if len(self.study.trials) == self._budget:
+        if len(self.study.get_trials(deepcopy=False)) == self._budget:  # `.trials` copies all
             return None
         trial = self.study.ask()
         self._trials[trial.number] = trial

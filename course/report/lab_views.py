@@ -22,12 +22,14 @@ from course.report.markdown import HEADER, image
 
 MANIFEST = ".lab.json"
 NOT_RUN = "*The lab has not been run yet: `course lab` runs it and writes this evidence.*\n"
-DATA = ("lab.csv.gz", "lab-searches.csv", "lab-tables.csv", "lab-importance.csv", "lab-theory.csv")
+DATA = ("lab.csv.gz", "lab-searches.csv", "lab-tables.csv", "lab-importance.csv", "lab-theory.csv",
+        "lab-curves.csv.gz", "lab-fidelity.csv.gz", "lab-replays.csv")  # fmt: skip
 HERE = Path(__file__).parent
 CODE = tuple(HERE / f"{name}.py" for name in ("lab", "lab_text", "lab_figures", "lab_views",
-                                              "figures", "markdown"))  # fmt: skip
+                                              "figures", "markdown", "fidelity",
+                                              "fidelity_figures"))  # fmt: skip
 PACKAGES = ("matplotlib", "numpy", "pandas", "scipy")
-# Every figure: its drawing function in `lab_figures`, and its alt text.
+# Every figure: its drawing function (in `lab_figures`, or the module named), and its alt text.
 FIGURES = {
     "lab-regret": ("regret", "Mean regret against evaluations for every method, one panel per "
                    "table, with 95 % bootstrap bands"),
@@ -48,14 +50,26 @@ FIGURES = {
                       "table"),
     "lab-theory": ("theory", "Random search's measured best observed value against the closed "
                    "form, in half-widths of its 95 % interval"),
+    "lab-fidelity-regret": ("fidelity_figures.regret", "Mean regret against epochs spent on the "
+                            "telecust curves, a line per replayed method, with 95 % bootstrap "
+                            "bands"),
+    "lab-fidelity-agreement": ("fidelity_figures.agreement", "Spearman correlation of the "
+                               "configurations' ranking after each epoch with their final "
+                               "ranking"),
+    "lab-fidelity-curves": ("fidelity_figures.curves", "Median validation loss after each "
+                            "epoch for each learning rate of the telecust curves"),
 }  # fmt: skip
-# Every include of sentences and tables: its writer in `lab`.
+# Every include of sentences and tables: its writer (in `lab_text`, or the module named).
 INCLUDES = {
     "lab-summary": "summary", "lab-tables": "tables_text", "lab-regret": "regret_text",
     "lab-ranks": "ranks_text", "lab-final": "final_text", "lab-friedman": "friedman_text",
     "lab-grid": "grid_text", "lab-importance": "importance_text",
     "lab-selection": "selection_text", "lab-theory": "theory_text", "lab-cost": "cost_text",
+    "lab-fidelity": "fidelity.summary_text", "lab-fidelity-regret": "fidelity.regret_text",
+    "lab-fidelity-agreement": "fidelity.agreement_text",
+    "lab-fidelity-curves": "fidelity.curves_text",
 }  # fmt: skip
+FIDELITY = "fidelity"  # the multi-fidelity part's modules start so: they draw from its files
 
 
 def fingerprints(generated: Path) -> dict[str, str | None]:
@@ -96,29 +110,47 @@ def _products(generated: Path) -> dict[str, Callable[[], str | bytes]]:
     """Every file to write, by path relative to `generated`, each made when called."""
     if not (generated / "data" / DATA[0]).is_file():  # nothing to load: pandas stays unloaded
         return {name: (lambda: HEADER + NOT_RUN) for name in outputs()}
-    from course.report import lab
+    import importlib
+
+    from course.report import fidelity, lab
 
     lab_ = lab.load(generated)
     assert lab_ is not None
+    fid = fidelity.load(generated)
+
+    def source(name: str, default: str) -> tuple[Callable[[Any], Any], Any]:
+        """The function a writer or drawing names, and the data it takes."""
+        module, _, function = name.rpartition(".")
+        found = importlib.import_module(f"course.report.{module or default}")
+        return getattr(found, function), fid if module.startswith(FIDELITY) else lab_
 
     def include(writer: str) -> Callable[[], str]:
-        from course.report import lab_text
+        def write() -> str:
+            function, data = source(writer, "lab_text")
+            return HEADER + function(data)
 
-        return lambda: HEADER + getattr(lab_text, writer)(lab_)
+        return write
 
     def figure(function: str) -> Callable[[], bytes]:
         def draw() -> bytes:
-            from course.report import figures, lab_figures
+            from course.report import figures
 
-            return figures.png(getattr(lab_figures, function)(lab_))
+            drawing, data = source(function, "lab_figures")
+            return figures.png(drawing(data))
 
         return draw
 
-    made: dict[str, Callable[[], str | bytes]] = {
-        f"{name}.md": include(writer) for name, writer in INCLUDES.items()
-    }
     missing = _unavailable(lab_)
+    made: dict[str, Callable[[], str | bytes]] = {}
+    for name, writer in INCLUDES.items():
+        if writer.startswith(FIDELITY) and fid is None:
+            made[f"{name}.md"] = lambda: HEADER + fidelity.NOT_RUN
+        else:
+            made[f"{name}.md"] = include(writer)
     for name, (function, alt) in FIGURES.items():
+        if function.startswith(FIDELITY) and fid is None:
+            made[f"figure-{name}.md"] = lambda: HEADER + fidelity.NOT_RUN
+            continue
         if name in missing:
             text = f"{HEADER}*No figure: {missing[name]}.*\n"
             made[f"figure-{name}.md"] = lambda text=text: text
