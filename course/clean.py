@@ -5,8 +5,8 @@ A finished run of the study keeps its result and its final model; the checkpoint
 and KerasTuner's state are only there to resume it, so they go. (The CV study's final model is
 its fold checkpoints, so it keeps them.) Unfinished runs keep everything: they resume. With
 `other_studies`, the runs of every other study (another profile, seed or dataset) go too,
-folder and ledger rows; this study's variance runs (`course variance`) stay. A run another
-process holds is left alone.
+folder and ledger rows; this study's variance runs (`course variance`) and the lab's curves on
+this dataset (`course lab`) stay. A run another process holds is left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from course.config import Profile
 from course.ledger import Ledger, Run
 from course.paths import RUNS_DIR
 from course.plan import in_study, units_by_label, varies
+from course.study import CURVES
 
 RESUME_STATE = ("checkpoints", "tuner")  # what a run keeps only to resume
 
@@ -51,7 +52,9 @@ def plan(ledger: Ledger, profile: Profile, data_sha256: str, other_studies: bool
     for run in ledger.runs():
         if not locks.free(RUNS_DIR / f"{run.run_id}.lock"):
             continue  # another process is training it
-        if not (in_study(run, units, profile, data_sha256) or varies(run, profile, data_sha256)):
+        curves = run.kind == CURVES and run.data_sha256 == data_sha256  # the lab's, any profile
+        if not (in_study(run, units, profile, data_sha256) or varies(run, profile, data_sha256)
+                or curves):  # fmt: skip
             if other_studies:
                 cleaning.runs.append(run)
             continue

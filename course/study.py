@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from course.progress import StudyProgress
 
 SEARCH, STUDY, BASELINE = "search", "study", "baseline"  # kinds of run
+CURVES = "curves"  # a run of the lab's curves (course.lab.curves): nothing chosen, all kept
 CLEAN, SEED = "clean", "seed"  # protocols: validate on development rows, or (the seed's) on test
 
 Params = dict[str, Any]

@@ -17,7 +17,7 @@ from course.errors import CourseError
 from course.lab import searchers, tables
 from course.lab.run import Plan, Search, search
 from course.lab.theory import expected_best
-from tests.conftest import LAB_PROFILE, error_line, run_course
+from tests.conftest import LAB_PROFILE, error_line, ledger_fits, run_course
 
 DEFAULTS = settings({}, LAB_SETTINGS, "lab.")  # what an empty `[lab]` loads as
 
@@ -94,8 +94,10 @@ def test_random_search_matches_its_closed_form_expectation() -> None:
         ({"budget": 40_000}, "lab.budget: 40000 is more than the 30000 configurations"),
         ({"grid_budgets": [0]}, "lab.grid_budgets: 0 must be a whole number from 1"),
         ({"methods": ["grid", "grid"]}, "listed twice"),
-        ({"curves": DEFAULTS["curves"] | {"methods": ["bohb"]}},
-         "lab.curves.methods: unknown method 'bohb'"),
+        (
+            {"curves": DEFAULTS["curves"] | {"methods": ["bohb"]}},
+            "lab.curves.methods: unknown method 'bohb'",
+        ),
     ],
 )
 def test_bad_lab_settings_are_refused_by_name(changed: dict, message: str) -> None:
@@ -163,3 +165,24 @@ def test_a_larger_lab_keeps_every_finished_search_and_runs_only_the_rest(
     assert {k: after[k] for k in before} == before and len(after) > len(before)
     lab = pd.read_csv(folder / "docs" / "generated" / "data" / "lab-searches.csv")
     assert lab.groupby("method")["repeat"].nunique().min() == 6
+
+
+def test_clean_keeps_the_lab_s_curves_and_frees_only_their_checkpoints(
+    lab_folder: Path, tmp_path: Path
+) -> None:
+    """The curves are no study's runs, but `clean --other-studies` must not take them: the
+    next `course lab` would train them all again."""
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(lab_folder, folder)
+    fits = ledger_fits(folder)
+    curves = {run for run, *_ in fits}
+    assert curves and all((folder / "runs" / run / "checkpoints").is_dir() for run in curves)
+    proc = run_course("clean", "--profile", "quick", "--other-studies", cwd=folder)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ledger_fits(folder) == fits
+    assert not any((folder / "runs" / run / "checkpoints").exists() for run in curves)
+    proc = run_course("lab", "--config", str(LAB_PROFILE), cwd=folder)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ledger_fits(folder) == fits  # nothing trained again

@@ -32,9 +32,8 @@ from course.progress import StudyProgress
 from course.records import FitKey
 from course.runner import Study
 from course.space import EPOCHS, Space
-from course.study import CLEAN, Context
+from course.study import CLEAN, CURVES, Context
 
-CURVES = "curves"  # the slug of the curves' runs (not a method: nothing is chosen)
 NAME = "telecust/curves"  # the curves as a table, beside the lookup tables' names
 
 

@@ -111,7 +111,9 @@ class Pruned(searchers.StudySearcher):
         trial = self._trials.pop(rung.number)
         for epoch, value in enumerate(raw, 1):  # what the pruning callback reports
             trial.report(float(value), step=epoch)
-            if trial.should_prune():
+            # the pruner knows no maximum: at max_epochs (a rung when it is a power of the
+            # factor) it would prune a fit already trained in full; there ASHA completes it
+            if epoch < self.epochs and trial.should_prune():
                 self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 return epoch, False
         self.study.tell(trial, float(best[-1]))  # the checkpointed epoch's score
@@ -204,7 +206,9 @@ def replay(job: Replay) -> dict[str, Any]:
     # --8<-- [start:loop]
     while used < epochs and (rung := searcher.ask()) is not None:
         row = curves.table.row(searchers.decode(curves.table, rung.params))
-        seed = runs.setdefault(rung.run, int(rng.integers(curves.raw.shape[1])))
+        if rung.run not in runs:  # a new training run: its seed drawn (a continued one keeps it)
+            runs[rung.run] = int(rng.integers(curves.raw.shape[1]))
+        seed = runs[rung.run]
         raw = curves.raw[row, seed, rung.start : rung.end]  # the epochs this rung trains
         best = curves.best[row, seed, rung.start : rung.end]
         spent += time.perf_counter() - start
