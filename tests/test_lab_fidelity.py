@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from course.lab import fidelity, searchers, tables
-from course.lab.curves import CURVES
 from course.lab.run import Plan
 from course.ledger import Ledger
 from course.registry import load_profile
+from course.study import CURVES
 from tests.conftest import LAB_PROFILE, ledger_fits
 
 PROFILE = load_profile(None, LAB_PROFILE)

@@ -263,4 +263,4 @@ def curves_text(f: Fidelity) -> str:
 
 
 def _value(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    return number(v) if isinstance(v, float) else str(v)
