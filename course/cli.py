@@ -488,6 +488,16 @@ def clean(
 
 
 @app.command()
+def constraints() -> None:
+    """Print a pip constraints file of the exact versions installed now (the project's
+    requirements and their own, the test extra included): run it where the evidence was
+    generated, as `course constraints > constraints.txt`."""
+    from course.constraints import text
+
+    typer.echo(text(), nl=False)
+
+
+@app.command()
 def report() -> None:
     """Draw the figures and tables of docs/generated/ from the exported data (trains nothing)."""
     from course.paths import GENERATED_DIR

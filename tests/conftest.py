@@ -92,6 +92,7 @@ def quick_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 LAB_PROFILE = ROOT / "tests" / "data" / "lab-profile.toml"
+SUB_PATH = "hpo-course"  # where the browser tests find the site, as on GitHub Pages
 
 
 @pytest.fixture(scope="session")
@@ -183,15 +184,19 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def served_site(built_site: Path) -> Iterator[str]:
+def served_site(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:  # keep the test output readable
             pass
 
-    handler = functools.partial(Quiet, directory=str(built_site))
+    # served under a sub-path, as GitHub Pages serves a project's site: a link that starts at
+    # the server's root would leave it
+    root = tmp_path_factory.mktemp("served")
+    (root / SUB_PATH).symlink_to(built_site, target_is_directory=True)
+    handler = functools.partial(Quiet, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}"
     server.shutdown()
     server.server_close()

@@ -34,7 +34,15 @@ def _heavy_modules(args: list[str], cwd: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["methods"], ["run", "--help"], ["data", "fetch"], ["hyperband-plan"]]
+    "args",
+    [
+        ["--help"],
+        ["methods"],
+        ["run", "--help"],
+        ["data", "fetch"],
+        ["hyperband-plan"],
+        ["constraints"],
+    ],
 )
 def test_commands_that_train_nothing_import_no_framework(args: list[str], workdir: Path) -> None:
     assert "HEAVY: []" in _heavy_modules(args, workdir)

@@ -96,8 +96,9 @@ def schedule(lessons: list[Lesson], session: int = SESSION) -> list[list[Lesson]
 def outline(page: Page) -> str:
     lessons = list(_lessons.values())
     rows = ["| part | lesson | minutes | after it you can |", "| --- | --- | --- | --- |"]
-    rows += [f"| {x.part} | {_link(x, page)} | {x.time} | {'<br>'.join('• ' + o for o in x.objectives)} |"
-             for x in lessons]  # fmt: skip
+    for x in lessons:
+        objectives = "<br>".join(f"• {o}" for o in x.objectives)
+        rows.append(f"| {x.part} | {_link(x, page)} | {x.time} | {objectives} |")
     total = sum(x.time for x in lessons)
     plan = schedule(lessons)
     lines = [*rows, "", f"In all, about {total} minutes ({total / 60:.1f} hours) of lessons and "
