@@ -57,6 +57,7 @@ def _deploy(project: Path, site_url: str | None) -> subprocess.CompletedProcess[
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "COURSE_DATA_URL": dataset_source(),
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    env["COURSE_HIDE_SOLUTIONS"] = "1"  # the graded site: its notebooks are not executed
     env.pop("COURSE_SITE_URL", None)
     if site_url:
         env["COURSE_SITE_URL"] = site_url
@@ -65,8 +66,9 @@ def _deploy(project: Path, site_url: str | None) -> subprocess.CompletedProcess[
 
 
 def test_gh_deploy_publishes_the_site_with_its_address_to_a_branch(tmp_path: Path) -> None:
-    """What an instructor runs to publish, against a bare repository standing in for GitHub;
-    without the address it refuses before building anything."""
+    """What an instructor runs to publish (the graded site, which builds in less time),
+    against a bare repository standing in for GitHub; without the address it refuses before
+    building anything."""
     project = tmp_path / "project"
     for name in ("docs", "course"):
         shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
