@@ -488,6 +488,66 @@ def clean(
 
 
 @app.command()
+def predict(
+    run: Annotated[
+        str,
+        typer.Argument(
+            help="A run id (`course export` lists them in results.csv), or a final-model.zip file."
+        ),
+    ],
+    rows: Annotated[Path, typer.Argument(help="A CSV file with the model's feature columns.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the predictions here (default: stdout).")
+    ] = None,
+) -> None:
+    """Predict the class of every row of a CSV with a run's final model (its preprocessing
+    included). Where the file has the target column too, say how accurate it was."""
+    from course import artefact
+    from course.export import csv_text
+    from course.ledger import Ledger
+    from course.paths import LEDGER_FILE, write_atomic
+
+    path = Path(run)
+    if path.suffix != ".zip":
+        if not LEDGER_FILE.exists():
+            raise CourseError(f"{LEDGER_FILE}: no ledger here, so no run {run!r}")
+        ledger = Ledger(LEDGER_FILE)
+        try:
+            result = ledger.result(run)
+        finally:
+            ledger.close()
+        if result is None:
+            raise CourseError(f"{run}: no finished run of that id in {LEDGER_FILE}")
+        path = Path(result["model_path"])
+    frame = _read_rows(rows)
+    predictor = artefact.load(path)
+    predicted = predictor.predict(frame, str(rows))
+    table = [{"row": i + 1, f"predicted_{predictor.target}": label}
+             for i, label in enumerate(predicted)]  # fmt: skip
+    text = csv_text(["row", f"predicted_{predictor.target}"], table)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(out, text)
+    if predictor.target in frame.columns:
+        truth = frame[predictor.target].tolist()
+        hits = sum(str(a) == str(b) for a, b in zip(predicted, truth, strict=True))
+        typer.echo(f"accuracy on the {len(truth)} rows' {predictor.target}: "
+                   f"{hits / len(truth):.6f}", err=True)  # fmt: skip
+
+
+def _read_rows(path: Path):
+    import pandas as pd
+
+    if not path.is_file():
+        raise CourseError(f"{path}: no such file")
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CourseError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+
+
+@app.command()
 def constraints() -> None:
     """Print a pip constraints file of the exact versions installed now (the project's
     requirements and their own, the test extra included): run it where the evidence was

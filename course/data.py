@@ -221,6 +221,15 @@ def fitted_preprocessor(x_train: np.ndarray):
     return preprocessor().fit(x_train)
 
 
+def holdout_preprocessing(split: Split, seed: int, validation_size: float,
+                          protocol: str = "clean"):  # fmt: skip
+    """The preprocessing `holdout_scaled` fits, on the same training rows: what a holdout
+    method's final model is saved with (course.artefact)."""
+    rows = split.x_dev if protocol == "seed" else holdout(split.x_dev, split.y_dev, seed,
+                                                          validation_size)[0]  # fmt: skip
+    return fitted_preprocessor(rows)
+
+
 def holdout_scaled(
     split: Split, seed: int, validation_size: float, protocol: str = "clean"
 ) -> tuple[np.ndarray, ...]:

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     Arrays = tuple[np.ndarray, np.ndarray]  # features and labels
     Scorer = Callable[[keras.Model], dict[str, Any]]
 
-FINAL_MODEL = "best.keras"  # a run's final model, in its folder
 MIN_FREE = 64 * 2**20  # bytes a fit needs free under runs/ before it starts
 
 
@@ -141,11 +140,13 @@ class Fitter:
         return model
 
 
-def keep_final(model: keras.Model, run_dir: Path, x_test: np.ndarray,
+def keep_final(model: keras.Model, preprocessing: Any, run_dir: Path, x_test: np.ndarray,
                batch_size: int | None = None) -> tuple[Path, np.ndarray]:  # fmt: skip
-    """Save a run's final model and predict the class of every test row: the one place both
-    happen (the study scores the predictions). `batch_size`: the rows per predict call."""
-    path = run_dir / FINAL_MODEL
-    model.save(path)
-    probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
-    return path, probabilities.argmax(axis=1)
+    """Save a run's final model with the preprocessing it was trained behind, as one file
+    (course.artefact), and predict the class of every test row from its raw features as that
+    file will: the one place both happen (the study scores the predictions, `course predict`
+    reproduces them). `batch_size`: the rows per predict call."""
+    from course import artefact
+
+    path = artefact.save(run_dir / artefact.FINAL_MODEL, model, preprocessing)
+    return path, artefact.classify(model, preprocessing, x_test, batch_size)

@@ -74,19 +74,36 @@ def test_provenance_says_where_the_evidence_came_from(quick_grid_loop: Path) -> 
     assert "git_commit" in provenance
 
 
-def test_saved_best_model_reproduces_the_recorded_test_accuracy(quick_grid_loop: Path) -> None:
-    from course import backend, data
+def test_course_predict_on_the_test_rows_reproduces_the_recorded_test_accuracy(
+    quick_grid_loop: Path, tmp_path: Path
+) -> None:
+    """The final model is one file with its preprocessing: scored on the run's raw test rows,
+    it gives the accuracy the study recorded, in the dataset's own labels."""
+    import pandas as pd
 
-    backend.configure()
-    import keras
+    from course import data
 
     (result,) = read_csv(quick_grid_loop / "docs/generated/data/results.csv")
-    model = keras.models.load_model(quick_grid_loop / "runs" / result["run_id"] / "best.keras")
     profile = load_profile("quick")
     split = data.split(data.load(quick_grid_loop / "data" / "telecust.csv"), profile.seed, 0.2)
-    *_, x_test, y_test = data.holdout_scaled(split, profile.seed, profile.validation_size)
-    accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))
-    assert accuracy == float(result["test_accuracy"])
+    rows = pd.DataFrame(split.x_test, columns=list(data.FEATURES))
+    rows[data.TARGET] = [list(data.CLASSES)[y] for y in split.y_test]  # the file's labels
+    rows.to_csv(tmp_path / "test-rows.csv", index=False)
+    out = tmp_path / "predicted.csv"
+    proc = run_course("predict", result["run_id"], str(tmp_path / "test-rows.csv"), "--out",
+                      str(out), cwd=quick_grid_loop)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    predicted = pd.read_csv(out)[f"predicted_{data.TARGET}"]
+    assert set(predicted) <= set(data.CLASSES)
+    accuracy = float(np.mean(predicted.to_numpy() == rows[data.TARGET].to_numpy()))
+    assert accuracy == pytest.approx(float(result["test_accuracy"]), abs=1e-6)
+    assert f"{accuracy:.6f}" in proc.stderr
+
+    rows.drop(columns=["income"]).to_csv(tmp_path / "short.csv", index=False)
+    proc = run_course("predict", result["run_id"], str(tmp_path / "short.csv"),
+                      cwd=quick_grid_loop)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "column 'income' is missing" in proc.stderr
 
 
 def test_sigkilled_run_resumes_without_repeating_a_fit(

@@ -211,12 +211,12 @@ def test_a_holdout_too_small_to_split_is_refused_before_any_run(workdir: Path) -
 def test_a_deleted_final_model_is_rebuilt_without_training(copy: Path) -> None:
     folder = copy
     (result,) = read_csv(folder / GENERATED / "data" / "results.csv")
-    model = folder / "runs" / result["run_id"] / "best.keras"
+    model = folder / "runs" / result["run_id"] / "final-model.zip"
     model.unlink()
     fits = ledger_fits(folder)
     proc = run_course("run", "grid-loop", "--profile", "quick", cwd=folder)
     assert proc.returncode == 0, proc.stderr
-    assert "best.keras is gone; rebuilding it" in proc.stderr and model.is_file()
+    assert "final-model.zip is gone; rebuilding it" in proc.stderr and model.is_file()
     assert ledger_fits(folder) == fits  # nothing trained again
     (again,) = read_csv(folder / GENERATED / "data" / "results.csv")
     assert again["test_accuracy"] == result["test_accuracy"]
@@ -248,7 +248,7 @@ def test_clean_frees_what_the_study_no_longer_needs(copy: Path) -> None:
     proc = run_course("clean", "--profile", "quick", "--other-studies", cwd=folder)
     assert proc.returncode == 0 and proc.stdout.startswith("frees "), proc.stderr
     assert not (runs / mine["run_id"] / "checkpoints").exists()
-    assert (runs / mine["run_id"] / "best.keras").is_file()  # the final model stays
+    assert (runs / mine["run_id"] / "final-model.zip").is_file()  # the final model stays
     assert not (runs / other["run_id"]).exists()
     assert {key[0] for key in ledger_fits(folder)} == {mine["run_id"]}
 

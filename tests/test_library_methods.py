@@ -416,7 +416,7 @@ def test_optuna_resumes_past_the_journal_lock_a_killed_study_left(
     (run,) = [r for r in read_csv(tmp_path / "docs/generated/data/results.csv")
               if r["method"] == "optuna-tpe"]  # fmt: skip
     folder = tmp_path / "runs" / run["run_id"]
-    (folder / "best.keras").unlink()  # the run is entered again: its study is reopened
+    (folder / "final-model.zip").unlink()  # the run is entered again: its study is reopened
     (folder / f"{JOURNAL}.lock").symlink_to(folder / "gone")
     proc = run_course("run", "optuna-tpe", "--profile", "quick", cwd=tmp_path, timeout=240)
     assert proc.returncode == 0, proc.stderr

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from course.config import Profile
-from course.data import holdout_scaled
+from course.data import holdout_preprocessing, holdout_scaled
 from course.fitting import Fitter, keep_final
 from course.records import FitKey
 from course.searchers import FixedSearcher, drain
@@ -80,9 +80,11 @@ def search_holdout(ctx: Context, candidates: list[Candidate]) -> Outcome:
     one by the selection rule, score its best epoch once on test: the grid loop's search, and
     any other whose candidates are fixed up front (quasi-random points, the baseline)."""
     profile = ctx.profile
-    x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+    x_train, y_train, x_val, y_val, _, _ = holdout_scaled(
         ctx.split, profile.split_seed, profile.validation_size, ctx.protocol
     )
+    preprocessing = holdout_preprocessing(ctx.split, profile.split_seed,
+                                          profile.validation_size, ctx.protocol)  # fmt: skip
     fitter = ctx.fitter(len(candidates))
     todo = [(c.trial, c.params) for c in candidates if FitKey(c.trial) not in fitter.done]
     arrays = (x_train, y_train, x_val, y_val)
@@ -95,6 +97,6 @@ def search_holdout(ctx: Context, candidates: list[Candidate]) -> Outcome:
     chosen = pick(ctx.fits(), profile.selection)  # the same rule as every method's
     best = chosen.row
     final = fitter.best(FitKey(best["trial"]), best["params"])  # its best epoch
-    path, y_pred = keep_final(final, ctx.run_dir, x_test)
+    path, y_pred = keep_final(final, preprocessing, ctx.run_dir, ctx.split.x_test)
     # --8<-- [end:final]
     return Outcome(best["params"], best[profile.selection], path, y_pred, chosen.tied)

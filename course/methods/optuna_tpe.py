@@ -216,14 +216,14 @@ class OptunaTPE(Method):
     order = 48
 
     def run(self, ctx: Context) -> Outcome:
-        from course.data import holdout_scaled
+        from course.data import holdout_preprocessing, holdout_scaled
         from course.fitting import keep_final
         from course.ledger import key_of
         from course.records import PRUNED, FitKey
         from course.selection import pick
 
         profile, trials = ctx.profile, ctx.settings["trials"]
-        x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+        x_train, y_train, x_val, y_val, _, _ = holdout_scaled(
             ctx.split, profile.split_seed, profile.validation_size
         )
         fitter = ctx.fitter(trials)
@@ -247,7 +247,9 @@ class OptunaTPE(Method):
         # --8<-- [end:final]
         assert fitter.recorder.task is not None
         fitter.recorder.task.finish()
-        path, y_pred = keep_final(final, ctx.run_dir, x_test)
+        preprocessing = holdout_preprocessing(ctx.split, profile.split_seed,
+                                              profile.validation_size)  # fmt: skip
+        path, y_pred = keep_final(final, preprocessing, ctx.run_dir, ctx.split.x_test)
         return Outcome(chosen.row["params"], chosen.row[profile.selection], path, y_pred,
                        chosen.tied)  # fmt: skip
 

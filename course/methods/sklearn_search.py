@@ -183,10 +183,9 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[Params],
     ctx.ledger.add_extra(ctx.run_id, FitKey(trial, REFIT, rung), scores.mean(chosen))
 
     best = search.best_estimator_  # refit on the whole development set (refit=True)
-    # as the pipeline predicts: its scaler, then the model in batches of the chosen size
-    x_test = best[:-1].transform(split.x_test)
-    path, y_pred = keep_final(best.named_steps[STEP].model_, ctx.run_dir, x_test,
-                              best_params[BATCH_SIZE])  # fmt: skip
+    # as the pipeline predicts: its preprocessing, then the model in batches of the chosen size
+    path, y_pred = keep_final(best.named_steps[STEP].model_, best[:-1], ctx.run_dir,
+                              split.x_test, best_params[BATCH_SIZE])  # fmt: skip
     return Outcome(best_params, chosen.row[ctx.profile.selection], path, y_pred, chosen.tied)
 
 

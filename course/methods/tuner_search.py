@@ -189,10 +189,10 @@ def _start_over_without_lost_checkpoints(ctx: Context) -> None:
 def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outcome:
     """Search on the holdout split (in worker processes with `--workers`), then score the best
     trial's best epoch once on test."""
-    from course.data import holdout_scaled
+    from course.data import holdout_preprocessing, holdout_scaled
 
     profile = ctx.profile
-    x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+    x_train, y_train, x_val, y_val, _, _ = holdout_scaled(
         ctx.split, profile.split_seed, profile.validation_size
     )
     _start_over_without_lost_checkpoints(ctx)
@@ -210,7 +210,8 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
     # --8<-- [end:best]
     assert fitter.recorder.task is not None
     fitter.recorder.task.finish()
-    path, y_pred = keep_final(final, ctx.run_dir, x_test)
+    preprocessing = holdout_preprocessing(ctx.split, profile.split_seed, profile.validation_size)
+    path, y_pred = keep_final(final, preprocessing, ctx.run_dir, ctx.split.x_test)
     return Outcome(chosen.row["params"], chosen.row[profile.selection], path, y_pred,
                    chosen.tied)  # fmt: skip
 
