@@ -187,7 +187,7 @@ class Replay:
 
     @property
     def slow(self) -> bool:
-        return self.method in PRUNING  # a second a search; full-fidelity ones, a tenth
+        return self.method in PRUNING  # tenths of a second a search; the others, hundredths
 
     def run(self) -> dict[str, Any]:
         return replay(self)
