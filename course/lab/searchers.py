@@ -106,6 +106,9 @@ class OracleSearcher:
     (what a tuner calls around each fit). Its project lives in a temporary folder."""
 
     def __init__(self, make: Callable[[Any, Any], Any], table: Table) -> None:
+        from course import backend
+
+        backend.configure()  # KerasTuner imports Keras: the course's backend, not Keras' default
         import keras_tuner
 
         hp = keras_tuner.HyperParameters()

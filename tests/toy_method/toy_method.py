@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from course.config import Setting
-from course.data import holdout_scaled
+from course.data import holdout_preprocessing, holdout_scaled
 from course.fitting import keep_final
 from course.records import FitKey
 from course.study import Context, Method, Outcome
@@ -30,7 +30,7 @@ class FirstConfiguration(Method):
 
     def run(self, ctx: Context) -> Outcome:
         profile, trial = ctx.profile, ctx.settings["trial"]
-        x_train, y_train, x_val, y_val, x_test, _ = holdout_scaled(
+        x_train, y_train, x_val, y_val, _, _ = holdout_scaled(
             ctx.split, profile.seed, profile.validation_size
         )
         params, key = profile.space.grid()[trial], FitKey(trial)
@@ -38,5 +38,8 @@ class FirstConfiguration(Method):
         if key not in fitter.done:  # a rerun resumes: the fit is in the ledger already
             fitter.fit(key, params, (x_train, y_train), validation=(x_val, y_val))
         (fit,) = ctx.fits()
-        path, predictions = keep_final(fitter.best(key, params), ctx.run_dir, x_test)
+        # the final model, saved with the preprocessing it learnt behind, scores the raw test rows
+        scale = holdout_preprocessing(ctx.split, profile.seed, profile.validation_size)
+        path, predictions = keep_final(fitter.best(key, params), scale, ctx.run_dir,
+                                       ctx.split.x_test)  # fmt: skip
         return Outcome(params, fit["val_accuracy"], path, predictions)
