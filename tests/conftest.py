@@ -17,6 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from course import backend
+
+# Keras reads its backend once, when it is first imported: whichever test imports it first in
+# this process gets the course's (as every command does), not Keras' TensorFlow default
+backend.configure()
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_CSV = ROOT.parent / "shared" / "data" / "telecust.csv"
 
