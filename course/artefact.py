@@ -2,9 +2,10 @@
 preprocessing fitted on the rows it learnt from, and what the rows must look like.
 
 `final-model.zip` holds `model.keras` (Keras' own format), `preprocessing.pkl` (the fitted
-scikit-learn step, `course.data.preprocessor()`, pickled: load only files you trust, as with any
-pickle) and `meta.json` (the feature columns in order, the target column and its labels in the
-model's class order). `course predict` reads it; nothing else of the course is needed.
+scikit-learn step, `course.data.Schema.preprocessor()`, pickled: load only files you trust, as
+with any pickle) and `meta.json` (the rows' `Schema`: the feature columns in order, the
+categories of the categorical ones, the target column and its labels in the model's class
+order). `course predict` reads it; nothing else of the course is needed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from course.data import CLASSES, FEATURES, TARGET
+from course.data import Schema
 from course.errors import CourseError
 
 if TYPE_CHECKING:
@@ -30,9 +31,9 @@ FINAL_MODEL = "final-model.zip"  # a run's final model, in its folder
 MODEL, PREPROCESSING, META = "model.keras", "preprocessing.pkl", "meta.json"
 
 
-def save(path: Path, model: keras.Model, preprocessing: Any) -> Path:
+def save(path: Path, model: keras.Model, preprocessing: Any, schema: Schema) -> Path:
     """Write the artefact at `path` (through a temporary file: never half-written)."""
-    meta = {"features": list(FEATURES), "target": TARGET, "labels": list(CLASSES)}
+    meta = schema.as_dict()
     with tempfile.TemporaryDirectory() as folder:
         keras_file = Path(folder) / MODEL
         model.save(keras_file)
@@ -45,10 +46,10 @@ def save(path: Path, model: keras.Model, preprocessing: Any) -> Path:
     return path
 
 
-def classify(model: keras.Model, preprocessing: Any, x: np.ndarray,
+def classify(model: keras.Model, preprocessing: Any, x: pd.DataFrame,
              batch_size: int | None = None) -> np.ndarray:  # fmt: skip
-    """The model's class index of each row of raw features: what the study scores on the test
-    rows and what `course predict` answers, by one code path."""
+    """The model's class index of each row of raw features (`Schema.rows`): what the study
+    scores on the test rows and what `course predict` answers, by one code path."""
     probabilities = model.predict(preprocessing.transform(x), batch_size=batch_size, verbose=0)
     return probabilities.argmax(axis=1)
 
@@ -59,27 +60,13 @@ class Predictor:
 
     model: keras.Model
     preprocessing: Any
-    features: list[str]
-    target: str
-    labels: list[Any]
+    schema: Schema
 
-    def predict(self, frame: pd.DataFrame, where: str) -> np.ndarray:
+    def predict(self, frame: pd.DataFrame, where: str) -> list[Any]:
         """The predicted label of every row of `frame` (refused in one line naming `where` if a
-        feature column is missing or not numeric)."""
-        import pandas as pd
-
-        missing = [c for c in self.features if c not in frame.columns]
-        if missing:
-            raise CourseError(f"{where}: column {missing[0]!r} is missing; the model needs "
-                              f"{', '.join(self.features)}")  # fmt: skip
-        for column in self.features:
-            values = pd.to_numeric(frame[column], errors="coerce")
-            bad = frame.index[values.isna() | ~np.isfinite(values)]
-            if len(bad):
-                raise CourseError(f"{where}: line {int(bad[0]) + 2}, column {column!r}: "
-                                  f"{frame[column][bad[0]]!r} is not a finite number")  # fmt: skip
-        x = frame[self.features].to_numpy(dtype="float32")
-        return np.asarray(self.labels, dtype=object)[classify(self.model, self.preprocessing, x)]
+        feature column is missing or a value does not fit its column)."""
+        rows = self.schema.rows(frame, where)
+        return self.schema.label_of(classify(self.model, self.preprocessing, rows))
 
 
 def load(path: Path) -> Predictor:
@@ -98,6 +85,7 @@ def load(path: Path) -> Predictor:
                 keras_file = Path(folder) / MODEL
                 keras_file.write_bytes(zipped.read(MODEL))
                 model = keras.saving.load_model(keras_file, compile=False)  # predicts only
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, pickle.UnpicklingError) as exc:
+    except (zipfile.BadZipFile, KeyError, TypeError, json.JSONDecodeError,
+            pickle.UnpicklingError) as exc:  # fmt: skip
         raise CourseError(f"{path}: not a course model file ({exc})") from None
-    return Predictor(model, preprocessing, meta["features"], meta["target"], meta["labels"])
+    return Predictor(model, preprocessing, Schema.from_dict(meta))

@@ -64,7 +64,16 @@ RepeatsOpt = Annotated[
 DataOpt = Annotated[
     Path | None,
     typer.Option(
-        help="Use this CSV instead of the downloaded dataset (validated, not checksummed)."
+        help="A CSV of your own instead of the profile's dataset (its [data] file; validated, "
+        "not checksummed)."
+    ),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="COLUMN",
+        help="The column to predict (the profile's [data] target; default: custcat). Features: "
+        "every other column.",
     ),
 ]
 WorkersOpt = Annotated[
@@ -118,17 +127,18 @@ def data_fetch(
     ] = None,
 ) -> None:
     """Download the dataset to data/telecust.csv and verify its SHA-256."""
-    from course.data import fetch
+    from course.datasets import fetch
 
     typer.echo(f"dataset ready: {fetch(url)}")
 
 
 def _profile(
-    profile: str | None, config: Path | None, seed: int | None, repeats: int | None = None
-):
+    profile: str | None, config: Path | None, seed: int | None, repeats: int | None = None,
+    data: Path | None = None, target: str | None = None,
+):  # fmt: skip
     from course.registry import load_profile
 
-    return load_profile(profile, config).with_seed(seed, repeats)
+    return load_profile(profile, config).with_seed(seed, repeats).with_data(data, target)
 
 
 def _workers(workers: int | None) -> int:
@@ -137,8 +147,8 @@ def _workers(workers: int | None) -> int:
     return workers or WORKERS
 
 
-def _study(plan: list[tuple[str, str]], prof, data: Path | None, fresh: bool,
-           workers: int | None, to: Path | None = None) -> None:  # fmt: skip
+def _study(plan: list[tuple[str, str]], prof, fresh: bool, workers: int | None,
+           to: Path | None = None) -> None:  # fmt: skip
     """Train, then export (after every run, so an interrupted study keeps what finished; to
     `to` instead of docs/generated if given), then report, then say what each run found."""
     from course.paths import GENERATED_DIR, RUNS_DIR, sweep
@@ -150,8 +160,7 @@ def _study(plan: list[tuple[str, str]], prof, data: Path | None, fresh: bool,
         with _generated():
             _export(ledger, prof, study.data_sha256, to or GENERATED_DIR)
 
-    runs = run_study(plan, prof, data=data, fresh=fresh, workers=_workers(workers),
-                     after_run=after_run)  # fmt: skip
+    runs = run_study(plan, prof, fresh=fresh, workers=_workers(workers), after_run=after_run)
     _report_if_exported()
     _summary(runs, to or GENERATED_DIR)
 
@@ -229,13 +238,14 @@ def run(
     ] = Protocol["clean"],
     repeats: RepeatsOpt = None,
     data: DataOpt = None,
+    target: TargetOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
     to: ToOpt = None,
 ) -> None:
     """Run one method; rerunning the same command resumes where it stopped."""
-    prof = _profile(profile, config, seed, repeats)
-    _study([(method.value, protocol.value)], prof, data, fresh, workers, to)
+    prof = _profile(profile, config, seed, repeats, data, target)
+    _study([(method.value, protocol.value)], prof, fresh, workers, to)
 
 
 @app.command("run-all")
@@ -249,6 +259,7 @@ def run_all(
     skip: Annotated[list[MethodSlug] | None, typer.Option(help="Skip these methods.")] = None,
     repeats: RepeatsOpt = None,
     data: DataOpt = None,
+    target: TargetOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
     to: ToOpt = None,
@@ -260,14 +271,14 @@ def run_all(
     """
     from course.plan import full_plan
 
-    prof = _profile(profile, config, seed, repeats)
+    prof = _profile(profile, config, seed, repeats, data, target)
     wanted = {m.value for m in only} if only else set(METHODS)
     chosen = [
         slug for slug in METHODS if slug in wanted and slug not in {m.value for m in skip or []}
     ]
     if not chosen:
         raise CourseError("--only and --skip leave no method to run")
-    _study(full_plan(chosen), prof, data, fresh, workers, to)
+    _study(full_plan(chosen), prof, fresh, workers, to)
 
 
 @app.command("hyperband-plan")
@@ -306,9 +317,11 @@ def export_cmd(
     data: Annotated[
         Path | None,
         typer.Option(
-            help="The study's dataset (default: the one last exported, else the downloaded one)."
+            help="The study's dataset (default: the profile's; for telecust's, the one last "
+            "exported, else the downloaded one)."
         ),
     ] = None,
+    target: TargetOpt = None,
     to: ToOpt = None,
     optuna: Annotated[
         Path | None,
@@ -327,12 +340,12 @@ def export_cmd(
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE
 
-    prof = _profile(profile, config, seed, repeats)
+    prof = _profile(profile, config, seed, repeats, data, target)
     if not LEDGER_FILE.exists():
         raise CourseError(f"{LEDGER_FILE}: no ledger yet; run `course run-all` first")
     ledger = Ledger(LEDGER_FILE)
     try:
-        shown, sha256 = study_dataset(data)
+        shown, sha256 = study_dataset(prof)
         with _generated():
             runs = _export(ledger, prof, sha256, to or GENERATED_DIR)
     finally:
@@ -370,6 +383,7 @@ def variance(
         ),
     ] = 5,
     data: DataOpt = None,
+    target: TargetOpt = None,
     workers: WorkersOpt = None,
 ) -> None:
     """Measure the noise beside the differences between methods: retrain each search's pick
@@ -380,14 +394,14 @@ def variance(
     from course.ledger import Ledger
     from course.paths import GENERATED_DIR, LEDGER_FILE, RUNS_DIR, sweep
 
-    prof = _profile(profile, config, seed)
+    prof = _profile(profile, config, seed, data=data, target=target)
     if not LEDGER_FILE.exists():
         raise CourseError(f"{LEDGER_FILE}: no ledger yet; run `course run-all` first")
     sweep(RUNS_DIR)
-    measured.measure(prof, inits, searches, data=data, workers=_workers(workers))
+    measured.measure(prof, inits, searches, workers=_workers(workers))
     ledger = Ledger(LEDGER_FILE)
     try:  # beside the study's export, which stays as it is (its repeats, its provenance)
-        _, sha256 = study_dataset(data)
+        _, sha256 = study_dataset(prof)
         with _generated():
             measured.write(ledger, prof, sha256, GENERATED_DIR)
     finally:
@@ -461,6 +475,7 @@ def clean(
     seed: SeedOpt = None,
     repeats: RepeatsOpt = None,
     data: DataOpt = None,
+    target: TargetOpt = None,
     other_studies: Annotated[
         bool, typer.Option(help="Also remove every run of another profile, seed or dataset.")
     ] = False,
@@ -474,12 +489,12 @@ def clean(
     from course.ledger import Ledger
     from course.paths import LEDGER_FILE
 
-    prof = _profile(profile, config, seed, repeats)
+    prof = _profile(profile, config, seed, repeats, data, target)
     if not LEDGER_FILE.exists():
         raise CourseError(f"{LEDGER_FILE}: no ledger yet; nothing to clean")
     ledger = Ledger(LEDGER_FILE)
     try:
-        cleaning = plan(ledger, prof, study_dataset(data)[1], other_studies)
+        cleaning = plan(ledger, prof, study_dataset(prof)[1], other_studies)
         typer.echo(f"{'would free' if dry_run else 'frees'} {cleaning.describe()}")
         if not dry_run:
             remove(ledger, cleaning)
@@ -522,17 +537,17 @@ def predict(
     frame = _read_rows(rows)
     predictor = artefact.load(path)
     predicted = predictor.predict(frame, str(rows))
-    table = [{"row": i + 1, f"predicted_{predictor.target}": label}
-             for i, label in enumerate(predicted)]  # fmt: skip
-    text = csv_text(["row", f"predicted_{predictor.target}"], table)
+    target = predictor.schema.target
+    table = [{"row": i + 1, f"predicted_{target}": label} for i, label in enumerate(predicted)]
+    text = csv_text(["row", f"predicted_{target}"], table)
     if out is None:
         typer.echo(text, nl=False)
     else:
         write_atomic(out, text)
-    if predictor.target in frame.columns:
-        truth = frame[predictor.target].tolist()
+    if target in frame.columns:
+        truth = frame[target].tolist()
         hits = sum(str(a) == str(b) for a, b in zip(predicted, truth, strict=True))
-        typer.echo(f"accuracy on the {len(truth)} rows' {predictor.target}: "
+        typer.echo(f"accuracy on the {len(truth)} rows' {target}: "
                    f"{hits / len(truth):.6f}", err=True)  # fmt: skip
 
 

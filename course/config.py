@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from course import datasets
+from course.datasets import DataSpec
 from course.errors import CourseError
 from course.space import (
     BATCH_SIZE,
@@ -214,6 +216,7 @@ class Profile:
     init_seed: int | None = None
     search_seed: int | None = None
     lab: dict[str, Any] = field(default_factory=dict)  # `[lab]`, defaults filled in
+    data: DataSpec = field(default_factory=DataSpec)  # `[data]`
 
     def __post_init__(self) -> None:
         for key in SEED_KEYS:
@@ -228,7 +231,12 @@ class Profile:
         """Hash of what shapes a run's results: the profile's shared settings plus `extra`
         (method, protocol, that method's own settings). Other methods' settings stay out, so
         changing Hyperband's budget does not restart the grid loop."""
-        payload = {**self.as_dict(), **extra}
+        payload = self.as_dict()
+        # the data's content is hashed apart (`extra`'s data: its SHA-256); how it is read
+        # counts where it is not telecust's default, so today's studies keep their runs
+        read = {k: v for k, v in payload.pop("data").items() if k not in ("file", "sha256")
+                and v != getattr(DataSpec(), k)}  # fmt: skip
+        payload |= extra | ({"read": read} if read else {})
         for key in ("description", "methods", "repeats", "lab"):  # not what shapes one run
             payload.pop(key)
         for key in SEED_KEYS:  # a seed left at its default hashes as before it had a name
@@ -246,6 +254,10 @@ class Profile:
             _check_seed(start, f"--seed (the {named})")
             _check_seed(start + changed.repeats - 1, f"--seed plus --repeats (the {named})")
         return changed
+
+    def with_data(self, file: Path | None, target: str | None) -> Profile:
+        """The same profile on another file or target (`--data`, `--target`)."""
+        return replace(self, data=self.data.with_options(file, target))
 
     def seeded(self, seed: int, **seeds: int) -> Profile:
         """The profile of one repeat: `seed`, and the split, init and search seeds moved with
@@ -352,7 +364,7 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
     """Validate a parsed TOML document into a `Profile`; `methods` holds each registered
     method's settings schema, by slug, and gets that method's `[methods.<slug>]` table."""
     top = {"description", "seed", "repeats", "test_size", "validation_size", "selection",
-           "space", "training", "methods", "seeds", "lab"}  # fmt: skip
+           "space", "training", "methods", "seeds", "lab", "data"}  # fmt: skip
     check_keys(raw, top, "")
     seed = _check_seed(get_value(raw, "seed", int, KEYS["seed"][0], ""), "seed")
     repeats = get_value(raw, "repeats", int, KEYS["repeats"][0], "")
@@ -415,4 +427,5 @@ def parse(raw: Mapping[str, Any], name: str, methods: Mapping[str, Sequence[Sett
         methods=chosen,
         **named,
         lab=settings(get_value(raw, "lab", dict, {}, ""), LAB_SETTINGS, "lab."),
+        data=datasets.parse(get_value(raw, "data", dict, {}, "")),
     )

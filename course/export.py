@@ -12,13 +12,15 @@ import os
 import platform
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course.config import Profile
-from course.data import load
+from course.data import Dataset, load
+from course.datasets import DataSpec
 from course.errors import CourseError
 from course.ledger import Ledger, Run
 from course.paths import DATA_FILE, GENERATED_DIR, write_atomic
@@ -27,7 +29,7 @@ from course.registry import methods
 from course.space import NAMES
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
 RUN_COLUMNS = ["slug", "variant", "kind"]  # what a run is, in columns of their own
@@ -53,6 +55,8 @@ RESULT_COLUMNS = [
 METHOD_COLUMNS = ["slug", "title", "summary", "kind"]
 CURVE_COLUMNS = ["method", "run_id", "trial", "fold", "epoch", "metric", "value"]
 PREDICTION_COLUMNS = ["method", "run_id", "row", "label", "predicted"]
+CLASS_COLUMNS = ["label", "name", "rows"]
+FEATURE_COLUMNS = ["feature", "bin_low", "bin_high", "rows", "category"]
 # what a run cost, beside its scores: the cost verdicts average it over the seeds as well
 REPEAT_COLUMNS = ["method", "run_id", "seed", *RESULT_SCORES, "wall_seconds", "n_trials",
                   "n_fits", "epochs_run", "fit_seconds"]  # fmt: skip
@@ -134,6 +138,9 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
             f"no finished runs for profile {profile.name!r} with seed {profile.seed} on the "
             f"dataset {data_sha256[:12]}; run `course run-all --profile {profile.name}` first"
         )
+    latest = max(runs, key=lambda r: r.finished_at or 0)
+    dataset = load(Path(latest.data_path), data_spec(latest))
+    schema = dataset.schema
     trials, results, curves, predictions = [], [], [], []
     labels: dict[int, list[int]] = {}  # per seed, for ledgers from before results kept labels
     extra_columns: list[str] = []
@@ -167,12 +174,13 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
                     for epoch, value in enumerate(values, start=1)
                 ]  # fmt: skip
         if result["labels"] is None and run.seed not in labels:
-            labels[run.seed] = _test_labels(run, profile)
+            labels[run.seed] = _test_labels(run, profile, dataset)
         y_test = result["labels"] or labels[run.seed]
-        predictions += [
-            {"method": run.method, "run_id": run.run_id, "row": row, "label": int(label),
+        predictions += [  # as the user's labels
+            {"method": run.method, "run_id": run.run_id, "row": row, "label": label,
              "predicted": predicted}
-            for row, (label, predicted) in enumerate(zip(y_test, result["predictions"],
+            for row, (label, predicted) in enumerate(zip(schema.label_of(y_test),
+                                                         schema.label_of(result["predictions"]),
                                                          strict=True))
         ]  # fmt: skip
         results.append(
@@ -192,7 +200,6 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
             }
         )
 
-    latest = max(runs, key=lambda r: r.finished_at or 0)
     write_atomic(data_dir / "trials.csv", csv_text(TRIAL_COLUMNS + extra_columns, trials))
     write_atomic(data_dir / "curves.csv", csv_text(CURVE_COLUMNS, curves))
     write_atomic(data_dir / "predictions.csv", csv_text(PREDICTION_COLUMNS, predictions))
@@ -201,7 +208,7 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
                  for seed in profile.seeds}  # fmt: skip
     repeat_rows = repeats(ledger, seed_runs)
     write_atomic(data_dir / "repeats.csv", csv_text(REPEAT_COLUMNS, repeat_rows))
-    dataset_summary(load(Path(latest.data_path)), data_dir)
+    dataset_summary(dataset, data_dir)
     registered = [{"slug": m.slug, "title": m.title, "summary": m.summary, "kind": m.kind}
                   for m in methods().values()]  # fmt: skip
     write_atomic(data_dir / "methods.csv", csv_text(METHOD_COLUMNS, registered))
@@ -209,7 +216,7 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
         for name, rows in m.plans(profile.methods.get(m.slug, {})).items():
             write_atomic(data_dir / f"{name}.csv", csv_text(list(rows[0]), rows))
     seeds = sorted({row["seed"] for row in repeat_rows})
-    record = provenance(runs, seeds)
+    record = provenance(runs, seeds, dataset)
     # the study finished with its last seed's last run, not with the first seed's it lists
     everyone = [run for runs_of_seed in seed_runs.values() for run in runs_of_seed]
     record["finished_at"] = _iso(max(r.finished_at or 0 for r in everyone))
@@ -218,14 +225,20 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
     return runs
 
 
-def _test_labels(run: Run, profile: Profile) -> list[int]:
+def data_spec(run: Run) -> DataSpec:
+    """How a run read its table (`[data]`, as it ran; telecust's shape before runs kept it)."""
+    raw = json.loads(run.config).get("data") or {}
+    lists = {k: tuple(raw[k]) for k in ("features", "categorical") if raw.get(k) is not None}
+    return replace(DataSpec(**{k: v for k, v in raw.items() if k not in lists}), **lists)
+
+
+def _test_labels(run: Run, profile: Profile, dataset: Dataset) -> list[int]:
     """The test rows' labels of a run's split, in the order its predictions were stored, for
     a ledger from before results kept them (this path imports scikit-learn)."""
     from course.data import split
 
-    return split(
-        load(Path(run.data_path)), profile.seeded(run.seed).split_seed, profile.test_size
-    ).y_test.tolist()
+    seeded = profile.seeded(run.seed)
+    return split(dataset, seeded.split_seed, profile.test_size).y_test.tolist()
 
 
 def _cost(fits: list[dict[str, Any]]) -> dict[str, int]:
@@ -249,35 +262,54 @@ def repeats(ledger: Ledger, seed_runs: dict[int, list[Run]]) -> list[dict[str, A
     return rows
 
 
-def dataset_summary(frame: pd.DataFrame, data_dir: Path = GENERATED_DIR / "data",
+def dataset_summary(dataset: Dataset, data_dir: Path = GENERATED_DIR / "data",
                     bins: int = 20) -> None:  # fmt: skip
-    """Class counts and per-feature histograms: what the Dataset page shows, without the rows
-    themselves (the dataset is downloaded, never redistributed)."""
+    """Class counts and a histogram per feature (rows per category, for a categorical one):
+    what the Dataset page shows, without the rows themselves (never redistributed)."""
     import numpy as np
 
-    from course.data import CLASSES, FEATURES, TARGET
-
-    counts = frame[TARGET].value_counts()
-    classes = [
-        {"custcat": k, "name": name, "rows": int(counts.get(k, 0))} for k, name in CLASSES.items()
-    ]
+    frame, schema = dataset.frame, dataset.schema
+    counts = frame[schema.target].value_counts()
+    classes = [{"label": _plain(label), "name": name, "rows": int(counts.get(label, 0))}
+               for label, name in zip(schema.labels, schema.names, strict=True)]  # fmt: skip
     features = []
-    for feature in FEATURES:
+    for feature in schema.features:
+        if feature in schema.categories:
+            per = frame[feature].value_counts()
+            features += [{"feature": feature, "bin_low": i, "bin_high": i + 1,
+                          "rows": int(per.get(value, 0)), "category": value}
+                         for i, value in enumerate(schema.categories[feature])]  # fmt: skip
+            continue
         rows, edges = np.histogram(frame[feature], bins=bins)
         features += [
-            {"feature": feature, "bin_low": float(lo), "bin_high": float(hi), "rows": int(n)}
+            {"feature": feature, "bin_low": float(lo), "bin_high": float(hi), "rows": int(n),
+             "category": ""}
             for n, lo, hi in zip(rows, edges[:-1], edges[1:], strict=True)
-        ]
-    write_atomic(data_dir / "classes.csv", csv_text(["custcat", "name", "rows"], classes))
-    write_atomic(
-        data_dir / "features.csv",
-        csv_text(["feature", "bin_low", "bin_high", "rows"], features),
-    )
+        ]  # fmt: skip
+    write_atomic(data_dir / "classes.csv", csv_text(CLASS_COLUMNS, classes))
+    write_atomic(data_dir / "features.csv", csv_text(FEATURE_COLUMNS, features))
 
 
-def provenance(runs: list[Run], seeds: list[int]) -> dict[str, Any]:
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def dataset_record(run: Run, dataset: Dataset) -> dict[str, Any]:
+    """What provenance.json says of a run's dataset: where it is, its hash, and what the pages
+    say of it (its name, what it holds, its shape, its target and labels)."""
+    spec, schema = data_spec(run), dataset.schema
+    return {"path": run.data_path, "sha256": run.data_sha256, "title": spec.title,
+            "name": spec.name if spec.file is None else None, "about": spec.shape().about,
+            "rows": len(dataset.frame), "target": schema.target,
+            "features": list(schema.features), "categorical": list(schema.categories),
+            "inputs": schema.inputs, "labels": [_plain(v) for v in schema.labels],
+            "names": list(schema.names)}  # fmt: skip
+
+
+def provenance(runs: list[Run], seeds: list[int], dataset: Dataset) -> dict[str, Any]:
     """Where the exported evidence came from, enough to rerun it. `seeds`: every seed whose
-    runs the evidence holds (the first is the one the per-run tables show)."""
+    runs the evidence holds (the first is the one the per-run tables show); `dataset`: the
+    latest run's table."""
     latest = max(runs, key=lambda r: r.finished_at or 0)
     config = json.loads(latest.config)
     return {
@@ -297,7 +329,7 @@ def provenance(runs: list[Run], seeds: list[int]) -> dict[str, Any]:
         "git_dirty": bool(
             _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/generated")
         ),
-        "dataset": {"path": latest.data_path, "sha256": latest.data_sha256},
+        "dataset": dataset_record(latest, dataset),
         "packages": {name: _version(name) for name in PACKAGES},
         "runs": [
             {
@@ -316,11 +348,15 @@ def provenance(runs: list[Run], seeds: list[int]) -> dict[str, Any]:
     }
 
 
-def study_dataset(data: Path | None) -> tuple[str, str]:
-    """The dataset (path, SHA-256) of the study `course export` shows: `--data`, else the one
-    docs/generated was last exported from (every run exports its own study), else the
-    downloaded dataset."""
-    if data is None:
+def study_dataset(profile: Profile) -> tuple[str, str]:
+    """The dataset (path, SHA-256) of the study `course export` shows: the profile's `[data]`
+    (with `--data`); for telecust by default, the one docs/generated was last exported from
+    (every run exports its own study), else the downloaded dataset."""
+    from course.datasets import resolve
+
+    if profile.data != DataSpec():
+        data = resolve(profile.data)
+    else:
         try:
             exported = json.loads((GENERATED_DIR / "provenance.json").read_text(encoding="utf-8"))
             return exported["dataset"]["path"], exported["dataset"]["sha256"]

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import keras
     import numpy as np
 
+    from course.data import Schema, Split
+
     Arrays = tuple[np.ndarray, np.ndarray]  # features and labels
     Scorer = Callable[[keras.Model], dict[str, Any]]
 
@@ -68,10 +70,12 @@ class Fit:
 
 class Fitter:
     """How one process fits the models of one run: the run's recorder and folder, and a pool
-    of compiled models. Picklable into worker processes (the pool stays behind)."""
+    of compiled models, for rows of `schema`. Picklable into worker processes (the pool stays
+    behind)."""
 
-    def __init__(self, recorder: Recorder, run_dir: Path, checkpoints: bool = True) -> None:
-        self.recorder, self.run_dir = recorder, run_dir
+    def __init__(self, recorder: Recorder, run_dir: Path, schema: Schema,
+                 checkpoints: bool = True) -> None:  # fmt: skip
+        self.recorder, self.run_dir, self.schema = recorder, run_dir, schema
         self.pool = ModelPool()
         if checkpoints:  # a fit whose checkpoint is gone cannot be resumed: train it again
             lost = {k for k in recorder.done if not k.checkpoint(run_dir).exists()}
@@ -95,7 +99,9 @@ class Fitter:
         """A seeded model of `params`, ready to fit on `train_rows` rows: from the pool, or
         (`pooled=False`) newly built, for a library that loads a checkpoint into it."""
         seed_everything(self.recorder.seed)  # per fit: a result never depends on fit order
-        return self.pool.model(train_rows, params) if pooled else build_model(params)
+        if pooled:
+            return self.pool.model(train_rows, params, self.schema)
+        return build_model(params, self.schema)
 
     def begin(self, key: FitKey, params: Params) -> Fit:
         """Start a fit, if the disk has room for its checkpoint: a checkpoint written to a full
@@ -116,7 +122,7 @@ class Fitter:
         """Train and record one fit; `score(model)`, if given, adds columns computed from the
         best epoch (its checkpoint is loaded first)."""
         fit = self.begin(key, params)
-        model = self.model(params, len(train[0]))  # seeded, as fresh as build_model(params)
+        model = self.model(params, len(train[0]))  # seeded, as fresh as a new one
         history = model.fit(
             *train,
             validation_data=validation,
@@ -135,12 +141,12 @@ class Fitter:
 
     def best(self, key: FitKey, params: Params) -> keras.Model:
         """The best epoch of a recorded fit, from its checkpoint."""
-        model = build_model(params)
+        model = build_model(params, self.schema)
         model.load_weights(key.checkpoint(self.run_dir))
         return model
 
 
-def keep_final(model: keras.Model, preprocessing: Any, run_dir: Path, x_test: np.ndarray,
+def keep_final(model: keras.Model, preprocessing: Any, split: Split, run_dir: Path,
                batch_size: int | None = None) -> tuple[Path, np.ndarray]:  # fmt: skip
     """Save a run's final model with the preprocessing it was trained behind, as one file
     (course.artefact), and predict the class of every test row from its raw features as that
@@ -148,5 +154,5 @@ def keep_final(model: keras.Model, preprocessing: Any, run_dir: Path, x_test: np
     reproduces them). `batch_size`: the rows per predict call."""
     from course import artefact
 
-    path = artefact.save(run_dir / artefact.FINAL_MODEL, model, preprocessing)
-    return path, artefact.classify(model, preprocessing, x_test, batch_size)
+    path = artefact.save(run_dir / artefact.FINAL_MODEL, model, preprocessing, split.schema)
+    return path, artefact.classify(model, preprocessing, split.x_test, batch_size)

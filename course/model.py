@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from course import speed
 from course.config import Training
-from course.data import CLASSES, FEATURES
 from course.space import (
     DROPOUT,
     HIDDEN_ACTIVATION,
@@ -24,6 +23,8 @@ from course.space import (
 if TYPE_CHECKING:
     import keras
 
+    from course.data import Schema
+
 
 def seed_everything(seed: int) -> None:
     """`keras.utils.set_random_seed`, seeding each fit so its result does not depend on order
@@ -37,8 +38,9 @@ def seed_everything(seed: int) -> None:
 
 
 # --8<-- [start:build]
-def build_model(params: Params) -> keras.Model:
-    """An MLP: an input Dense layer, `layers` hidden Dense layers of the same width (each
+def build_model(params: Params, schema: Schema) -> keras.Model:
+    """An MLP for rows of `schema` (its preprocessed width in, a class each out): an input
+    Dense layer, `layers` hidden Dense layers of the same width (each
     followed by dropout, if its rate is above 0), softmax. `params` is a configuration of the
     space (its fit arguments, epochs and batch size, unused). The learning rate and the dropout
     rate are variables, so a compiled model can be re-used at other values (`ModelPool`)."""
@@ -47,18 +49,18 @@ def build_model(params: Params) -> keras.Model:
     from course.layers import RateDropout
 
     units = params[UNITS]
-    model = keras.Sequential([keras.Input(shape=(len(FEATURES),))])
+    model = keras.Sequential([keras.Input(shape=(schema.inputs,))])
     model.add(keras.layers.Dense(units, activation=params[INPUT_ACTIVATION]))
     for _ in range(params[LAYERS]):
         model.add(keras.layers.Dense(units, activation=params[HIDDEN_ACTIVATION]))
         if params[DROPOUT] > 0:
             model.add(RateDropout(params[DROPOUT]))
-    model.add(keras.layers.Dense(len(CLASSES), activation="softmax"))
+    model.add(keras.layers.Dense(len(schema.labels), activation="softmax"))
     optimizer = keras.optimizers.get(params[OPTIMIZER])
     optimizer.learning_rate = params[LEARNING_RATE]  # a variable of the optimizer's state
     model.compile(
         optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",  # labels are class indices 0..3
+        loss="sparse_categorical_crossentropy",  # labels are class indices 0..k-1
         metrics=["accuracy"],
         steps_per_execution=speed.STEPS_PER_EXECUTION,  # see course/speed.py
     )
@@ -116,18 +118,19 @@ class ModelPool:
     """
 
     def __init__(self) -> None:
-        self._models: dict[tuple[Any, ...], keras.Model] = {}  # by architecture (`model`)
+        self._models: dict[tuple[Any, ...], keras.Model] = {}  # by architecture and shape
 
-    def model(self, n_samples: int, params: Params) -> keras.Model:
-        """A model ready to fit on `n_samples` rows; call it right after `seed_everything`."""
+    def model(self, n_samples: int, params: Params, schema: Schema) -> keras.Model:
+        """A model ready to fit on `n_samples` rows of `schema`; call it right after
+        `seed_everything`."""
         import keras
         import numpy as np
 
-        fresh = build_model(params)  # draws the initial weights from the seeded generators
+        fresh = build_model(params, schema)  # draws the initial weights from the seeded generators
         if keras.backend.backend() != "jax" or not speed.REUSE_MODELS:
             return fresh
         key = (*((n, params[n]) for n in MODEL_NAMES if n not in RUNTIME_NAMES),
-               params[DROPOUT] > 0)  # its architecture  # fmt: skip
+               params[DROPOUT] > 0, schema.inputs, len(schema.labels))  # fmt: skip
         pooled = self._models.get(key)
         if pooled is None or pooled.train_function is None:  # none yet, or never trained
             self._models[key] = fresh

@@ -10,7 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-DATA_FILE = Path("data") / "telecust.csv"
+DATA_DIR = Path("data")
+DATA_FILE = DATA_DIR / "telecust.csv"
 RUNS_DIR = Path("runs")
 LEDGER_FILE = RUNS_DIR / "ledger.sqlite"
 GENERATED_DIR = Path("docs") / "generated"

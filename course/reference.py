@@ -11,6 +11,7 @@ import click
 import typer
 from typer.cli import get_docs_for_click
 
+from course import datasets
 from course.config import CURVES_SETTINGS, KEYS, LAB_SETTINGS
 from course.paths import GENERATED_DIR, write_changed
 from course.registry import methods
@@ -66,6 +67,11 @@ def profile() -> str:
     lab = table(["key", "type", "default", "rule", "meaning"],
                 [(f"`lab.{s.key}`", s.kind.__name__, f"`{json.dumps(s.default)}`", s.described,
                   s.meaning) for s in LAB_SETTINGS])  # fmt: skip
+    defaults = {k: getattr(datasets.DataSpec(), k) for k in datasets.KEYS}
+    data = table(["key", "type", "default", "meaning"],
+                 [(f"`data.{k}`", "list of str" if k in ("features", "categorical") else "str",
+                   f"`{json.dumps(defaults[k])}`" if defaults[k] else "none", m)
+                  for k, m in datasets.KEYS.items()])  # fmt: skip
     curves = table(["key", "type", "default", "rule", "meaning"],
                    [(f"`lab.curves.{s.key}`", s.kind.__name__, f"`{json.dumps(s.default)}`",
                      s.described, s.meaning) for s in CURVES_SETTINGS])  # fmt: skip
@@ -81,6 +87,15 @@ def profile() -> str:
         '(`optimizer = "adam"`) fixes the hyperparameter. One left out is fixed at its '
         "default.\n\n"
         + space
+        + "\n## `[data]`: the table a study learns from\n\n"
+        + data
+        + "\nA `file` keeps the named dataset's target, features and classes (telecust's: "
+        "`--data` with a telecust-shaped copy) unless `target` is set; then the features are "
+        "every other column and the classes whatever the target holds (two or more). A text "
+        "column is categorical. `--data FILE` and `--target COLUMN` set `file` and `target` "
+        "from the command line. Bad settings (a missing column, one class only, a class too "
+        "small for the split or the folds, an unreadable URL, a wrong SHA-256) stop `course` "
+        "with one line, before anything is written.\n"
         + "\n## `[methods.<slug>]`: per-method settings\n\n"
         + settings
         + "\n## `[lab]`: the lab's searches on lookup tables (`course lab`)\n\n"

@@ -88,7 +88,7 @@ def check_data(profile: Profile, shared: Split, units: list[Unit]) -> None:
     """The settings against the data: the holdout split, the batch size against the rows a
     holdout fit trains on (a larger one is silently one batch), then each method's own
     checks (its folds)."""
-    x_train, *_ = holdout(shared.x_dev, shared.y_dev, profile.split_seed, profile.validation_size)
+    x_train, *_ = holdout(shared, profile.split_seed, profile.validation_size)
     train_rows = len(x_train)
     largest = profile.space.domains[BATCH_SIZE].highest
     if largest > train_rows:
@@ -140,7 +140,6 @@ class Study:
 def run_study(
     plan: list[tuple[str, str]],
     profile: Profile,
-    data: Path | None = None,
     fresh: bool = False,
     workers: int = 1,
     after_run: Callable[[Ledger, Study], None] | None = None,
@@ -150,12 +149,12 @@ def run_study(
     another process holds is waited for. `after_run` is called after every run (the CLI
     exports there, so an interrupted study keeps it)."""
     units = expand(plan, profile)
-    frame, data_path = load_dataset(data)
+    dataset = load_dataset(profile.data)
     for seed in profile.seeds:  # refuse what this data cannot feed, before anything loads
         seeded = profile.seeded(seed)
-        check_data(seeded, split(frame, seeded.split_seed, profile.test_size), units)
+        check_data(seeded, split(dataset, seeded.split_seed, profile.test_size), units)
     study = Study(
-        profile, data_path, hashlib.sha256(data_path.read_bytes()).hexdigest(),
+        profile, dataset.path, hashlib.sha256(dataset.path.read_bytes()).hexdigest(),
         backend.load({name for u in units for name in method(u.slug).preload}),
         shlex.join(["course", *sys.argv[1:]]), workers,
     )  # fmt: skip
@@ -170,7 +169,7 @@ def run_study(
                 with locks.held(RUNS_DIR / f"{new.run_id}.lock", f"run {new.run_id}"):
                     run = ledger.open_run(new, fresh=fresh)  # or the finished one, resumed
                     if not _finished(ledger, run):
-                        shared = split(frame, seeded.split_seed, seeded.test_size)
+                        shared = split(dataset, seeded.split_seed, seeded.test_size)
                         ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
                                       progress, workers)  # fmt: skip
                         try:

@@ -127,7 +127,7 @@ class Context:
     def fitter(self, total: int, checkpoints: bool = True) -> Fitter:
         """How this run fits its models (`course.fitting`), recording into `recorder(total)`;
         `checkpoints=False` for a library that keeps the best epochs itself (KerasTuner)."""
-        return Fitter(self.recorder(total), self.run_dir, checkpoints)
+        return Fitter(self.recorder(total), self.run_dir, self.split.schema, checkpoints)
 
 
 class Method:

@@ -82,11 +82,10 @@ def init_profiles(profile: Profile, inits: int) -> list[Profile]:
     return [profile.seeded(profile.seed, init_seed=profile.init_seed + j) for j in range(inits)]
 
 
-def measure(profile: Profile, inits: int, searches: int, data: Path | None = None,
-            workers: int = 1) -> None:  # fmt: skip
+def measure(profile: Profile, inits: int, searches: int, workers: int = 1) -> None:
     """Run (or resume) both measurements for the study's first seed."""
-    frame, data_path = load_dataset(data)
-    sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
+    dataset = load_dataset(profile.data)
+    sha256 = hashlib.sha256(dataset.path.read_bytes()).hexdigest()
     ledger = Ledger(LEDGER_FILE)
     try:
         configurations = chosen(ledger, profile, sha256)
@@ -102,9 +101,9 @@ def measure(profile: Profile, inits: int, searches: int, data: Path | None = Non
                           f"search seeds: run `course run {SEARCH_METHOD}` first")  # fmt: skip
     one = profile.with_seed(None, 1)
     for seeded in itertools.islice(search_profiles(one), searches):  # the study's own first
-        run_study([(SEARCH_METHOD, CLEAN)], seeded, data=data, workers=workers)
-    study = Study(one, data_path, sha256, backend.load(), "course variance", workers)
-    shared = split(frame, one.split_seed, one.test_size)
+        run_study([(SEARCH_METHOD, CLEAN)], seeded, workers=workers)
+    study = Study(one, dataset.path, sha256, backend.load(), "course variance", workers)
+    shared = split(dataset, one.split_seed, one.test_size)
     ledger = Ledger(LEDGER_FILE)
     try:
         with StudyProgress() as progress:

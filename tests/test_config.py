@@ -35,7 +35,8 @@ SEED_SPACE = {
 
 
 def test_builtin_profiles_load() -> None:
-    assert config.builtin_profiles() == ["full", "notebook", "quick", "reference", "standard"]
+    assert config.builtin_profiles() == ["digits", "full", "notebook", "quick", "reference",
+                                       "standard"]
     for name in config.builtin_profiles():
         profile = load_profile(name)
         assert profile.name == name
@@ -326,9 +327,9 @@ def test_a_malformed_range_stops_the_cli_with_nothing_written(case: str, workdir
 # Settings only the data (or the grid) can refuse: one line, before any run or ledger exists.
 AGAINST_DATA = {
     "cv = 200": ("quick", "grid-search-cv", "cv = 3\n", "cv = 200\n",
-                 "methods.grid-search-cv.cv: 200 folds, but the smallest class has"),
+                 "methods.grid-search-cv.cv: 200 folds, but class 2 has"),
     "variant cv = 250": ("quick", "randomized-search-cv", "{ cv = 3,", "{ cv = 250,",
-                         "variants: cv = 250: 250 folds, but the smallest class"),
+                         "variants: cv = 250: 250 folds, but class 2 has"),
     # a finite space (lists only) caps n_iter at its size
     "n_iter = 1000": ("notebook", "randomized-search-cv", "n_iter = 10 }", "n_iter = 1000 }",
                       "variants[0].n_iter: 1000 is more than the space's 64 configurations"),

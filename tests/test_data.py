@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course import data
+from course import data, datasets
 from course.errors import CourseError
 from tests.conftest import dataset_path, error_line, run_course
 
@@ -17,17 +17,17 @@ from tests.conftest import dataset_path, error_line, run_course
 def test_fetch_from_path_and_file_url_verifies_checksum(workdir: Path) -> None:
     for case, source in enumerate((str(dataset_path()), dataset_path().as_uri())):
         target = workdir / f"case{case}" / "telecust.csv"
-        path = data.fetch(source, dest=target)
+        path = datasets.fetch(source, dest=target)
         assert path == target.resolve()
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == data.SHA256
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == datasets.SHA256
 
 
 def test_fetch_replaces_a_corrupt_copy(workdir: Path) -> None:
     target = workdir / "data" / "telecust.csv"
     target.parent.mkdir()
     target.write_text("corrupted\n")
-    data.fetch(str(dataset_path()), dest=target)
-    assert hashlib.sha256(target.read_bytes()).hexdigest() == data.SHA256
+    datasets.fetch(str(dataset_path()), dest=target)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == datasets.SHA256
 
 
 def test_checksum_mismatch_leaves_nothing_behind(workdir: Path) -> None:
@@ -78,7 +78,8 @@ MALFORMED = {
     "overflow": (_rewrite(_cell(6, "income", "1e400")), "line 6, column 'income': inf is not a"),
     "empty file": (_rewrite(lambda ls: []), "empty file"),
     "header only": (_rewrite(lambda ls: ls[:1]), "0 data rows"),
-    "extra column": (_rewrite(lambda ls: [f"{x},x" for x in ls]), "unexpected column 'x'"),
+    "a feature is the target": (_rewrite(lambda ls: [ls[0].replace("income", "custcat", 1),
+                                                      *ls[1:]]), "column 'income' is missing"),
     "too few rows": (_rewrite(lambda ls: ls[:51]), "50 data rows"),
 }  # fmt: skip
 
@@ -106,7 +107,8 @@ def test_malformed_csv_stops_a_run_with_nothing_written(case: str, workdir: Path
 
 def test_real_dataset_validates_and_splits_stratified() -> None:
     frame = data.load(dataset_path())
-    assert frame.shape == (1000, 12)
+    assert frame.frame.shape == (1000, 12)
+    assert frame.schema.labels == (1, 2, 3, 4) and frame.schema.inputs == 11
     split = data.split(frame, seed=42, test_size=0.2)
     assert len(split.y_test) == 200 and len(split.y_dev) == 800
     # stratified: every class keeps its share of rows in the test split (within one row)
@@ -121,8 +123,8 @@ def test_real_dataset_validates_and_splits_stratified() -> None:
 
 def test_holdout_never_touches_test_rows() -> None:
     split = data.split(data.load(dataset_path()), seed=42, test_size=0.2)
-    x_train, _, x_val, _ = data.holdout(split.x_dev, split.y_dev, seed=42, validation_size=0.2)
-    test_rows = {row.tobytes() for row in split.x_test}
+    x_train, _, x_val, _ = data.holdout(split, seed=42, validation_size=0.2)
+    test_rows = {row.tobytes() for row in split.x_test.to_numpy()}
     dev_rows = {row.tobytes() for row in np.vstack([x_train, x_val])}
     assert len(x_train) == 640 and len(x_val) == 160
     assert not test_rows & dev_rows

@@ -86,16 +86,16 @@ def test_course_predict_on_the_test_rows_reproduces_the_recorded_test_accuracy(
     (result,) = read_csv(quick_grid_loop / "docs/generated/data/results.csv")
     profile = load_profile("quick")
     split = data.split(data.load(quick_grid_loop / "data" / "telecust.csv"), profile.seed, 0.2)
-    rows = pd.DataFrame(split.x_test, columns=list(data.FEATURES))
-    rows[data.TARGET] = [list(data.CLASSES)[y] for y in split.y_test]  # the file's labels
+    rows, target = split.x_test.copy(), split.schema.target
+    rows[target] = split.schema.label_of(split.y_test)  # the file's labels, 1 to 4
     rows.to_csv(tmp_path / "test-rows.csv", index=False)
     out = tmp_path / "predicted.csv"
     proc = run_course("predict", result["run_id"], str(tmp_path / "test-rows.csv"), "--out",
                       str(out), cwd=quick_grid_loop)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    predicted = pd.read_csv(out)[f"predicted_{data.TARGET}"]
-    assert set(predicted) <= set(data.CLASSES)
-    accuracy = float(np.mean(predicted.to_numpy() == rows[data.TARGET].to_numpy()))
+    predicted = pd.read_csv(out)[f"predicted_{target}"]
+    assert set(predicted) <= {1, 2, 3, 4}
+    accuracy = float(np.mean(predicted.to_numpy() == rows[target].to_numpy()))
     assert accuracy == pytest.approx(float(result["test_accuracy"]), abs=1e-6)
     assert f"{accuracy:.6f}" in proc.stderr
 

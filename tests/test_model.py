@@ -12,6 +12,8 @@ from course.registry import load_profile
 from course.space import split_params
 from tests.conftest import dataset_path
 
+SCHEMA = data.load(dataset_path()).schema
+
 
 @pytest.fixture(scope="module")
 def arrays() -> tuple:
@@ -58,14 +60,14 @@ def _on_jax() -> bool:
 def test_a_reused_model_trains_exactly_like_a_fresh_one(arrays: tuple) -> None:
     params = _params()
     seed_everything(42)
-    fresh = _fit(build_model(params), arrays, batch_size=32)
+    fresh = _fit(build_model(params, SCHEMA), arrays, batch_size=32)
 
     pool = ModelPool()
     seed_everything(7)  # the pool's first model trains something else first
-    first = pool.model(len(arrays[0]), params)
+    first = pool.model(len(arrays[0]), params, SCHEMA)
     _fit(first, arrays, batch_size=64)
     seed_everything(42)
-    again = pool.model(len(arrays[0]), params)
+    again = pool.model(len(arrays[0]), params, SCHEMA)
     assert (again is first) == _on_jax()  # re-used on JAX
     assert _fit(again, arrays, batch_size=32) == fresh  # every epoch, every metric
 
@@ -81,7 +83,7 @@ def test_a_reused_model_takes_a_new_learning_rate_and_dropout_rate(arrays: tuple
     for label, params in (("after", after), ("old rate", {**after, "learning_rate": 1e-3}),
                           ("old dropout", {**after, "dropout": 0.2})):  # fmt: skip
         seed_everything(42)
-        model = build_model(params)
+        model = build_model(params, SCHEMA)
         assert _state(model) == pytest.approx((params["learning_rate"], *[params["dropout"]] * 2))
         histories[label] = _fit(model, arrays, batch_size=32)
     # each value changes what a fit learns, so a pooled model that kept either would show
@@ -90,17 +92,17 @@ def test_a_reused_model_takes_a_new_learning_rate_and_dropout_rate(arrays: tuple
 
     pool = ModelPool()
     seed_everything(7)
-    first = pool.model(len(arrays[0]), before)
+    first = pool.model(len(arrays[0]), before, SCHEMA)
     _fit(first, arrays, batch_size=64)  # trained (and compiled) at the old values
     seed_everything(42)
-    again = pool.model(len(arrays[0]), after)
+    again = pool.model(len(arrays[0]), after, SCHEMA)
     assert (again is first) == _on_jax()  # no new compilation for a new rate
     assert _state(again) == pytest.approx((1e-2, 0.4, 0.4))
     assert _fit(again, arrays, batch_size=32) == histories["after"]  # every epoch, every metric
 
     # no dropout is another architecture (no dropout layers): a model of its own
     seed_everything(42)
-    plain = pool.model(len(arrays[0]), {**after, "dropout": 0.0})
+    plain = pool.model(len(arrays[0]), {**after, "dropout": 0.0}, SCHEMA)
     assert plain is not first and len(_state(plain)) == 1
 
 
@@ -116,7 +118,7 @@ def test_validating_in_one_batch_keeps_every_decision(arrays: tuple) -> None:
     histories = []
     for validation_batch_size in (None, VALIDATION_BATCH_SIZE or len(x_val)):
         seed_everything(42)
-        history = build_model(params).fit(
+        history = build_model(params, SCHEMA).fit(
             x_train, y_train, validation_data=(x_val, y_val), epochs=6, batch_size=48,
             validation_batch_size=validation_batch_size, verbose=0,
         )  # fmt: skip

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ import numpy as np
 from course import backend, locks
 from course.config import Profile, Training
 from course.data import holdout_scaled, load_dataset, split
+from course.datasets import DataSpec
 from course.lab.tables import Table
 from course.ledger import Ledger, clock
 from course.paths import LEDGER_FILE, RUNS_DIR
@@ -77,15 +77,16 @@ def _unit(settings: dict[str, Any], init_seed: int) -> Unit:
     return Unit(CURVES, CLEAN, f"init{init_seed}", {"max_epochs": settings["max_epochs"]})
 
 
-def train(profile: Profile, settings: dict[str, Any], workers: int = 1,
-          data: Path | None = None) -> Curves:  # fmt: skip
-    """Train (or resume) the curves under each seed; return them as a table."""
+def train(profile: Profile, settings: dict[str, Any], workers: int = 1) -> Curves:
+    """Train (or resume) the curves under each seed, always on telecust (the lab's pages
+    discuss its curves), whatever the profile's `[data]`; return them as a table."""
     from course.methods.grid_loop import fit_in_workers, fit_trials
 
-    frame, data_path = load_dataset(data)
-    sha256 = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    study = Study(profile, data_path, sha256, backend.load(), "course lab", workers)
-    shared = split(frame, profile.split_seed, profile.test_size)
+    dataset = load_dataset()
+    sha256 = hashlib.sha256(dataset.path.read_bytes()).hexdigest()
+    profile = replace(profile, data=DataSpec())
+    study = Study(profile, dataset.path, sha256, backend.load(), "course lab", workers)
+    shared = split(dataset, profile.split_seed, profile.test_size)
     ledger = Ledger(LEDGER_FILE)
     runs = []
     try:

@@ -19,7 +19,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from course.config import Profile, Setting
-from course.data import check_folds, fitted_preprocessor
+from course.data import check_folds
 from course.errors import CourseError
 from course.records import FitKey
 from course.selection import ACCURACY, LOSS, pick
@@ -145,7 +145,7 @@ class CVStudy(Method):
         parts = folds(ctx)
         # each fold's preprocessing learns from its learned rows only; (development rows, test
         # rows) transformed for each fold, once
-        fitted = [fitted_preprocessor(split.x_dev[learn]) for learn, _, _ in parts]
+        fitted = [split.schema.preprocessor().fit(split.x_dev.iloc[learn]) for learn, _, _ in parts]
         scaled = [(s.transform(split.x_dev), s.transform(split.x_test)) for s in fitted]
         fitter = ctx.fitter(len(grid) * len(parts))
         for (trial, params), (fold, (learn, stop, held)) in itertools.product(

@@ -97,6 +97,6 @@ def search_holdout(ctx: Context, candidates: list[Candidate]) -> Outcome:
     chosen = pick(ctx.fits(), profile.selection)  # the same rule as every method's
     best = chosen.row
     final = fitter.best(FitKey(best["trial"]), best["params"])  # its best epoch
-    path, y_pred = keep_final(final, preprocessing, ctx.run_dir, ctx.split.x_test)
+    path, y_pred = keep_final(final, preprocessing, ctx.split, ctx.run_dir)
     # --8<-- [end:final]
     return Outcome(best["params"], best[profile.selection], path, y_pred, chosen.tied)

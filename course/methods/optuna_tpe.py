@@ -249,7 +249,7 @@ class OptunaTPE(Method):
         fitter.recorder.task.finish()
         preprocessing = holdout_preprocessing(ctx.split, profile.split_seed,
                                               profile.validation_size)  # fmt: skip
-        path, y_pred = keep_final(final, preprocessing, ctx.run_dir, ctx.split.x_test)
+        path, y_pred = keep_final(final, preprocessing, ctx.split, ctx.run_dir)
         return Outcome(chosen.row["params"], chosen.row[profile.selection], path, y_pred,
                        chosen.tied)  # fmt: skip
 

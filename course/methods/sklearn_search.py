@@ -23,7 +23,6 @@ import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.pipeline import Pipeline
 
-from course.data import preprocessor
 from course.fitting import keep_final
 from course.model import build_model
 from course.records import FitKey
@@ -139,7 +138,7 @@ def pipeline(ctx: Context) -> Pipeline:
         validation_batch_size=VALIDATION_BATCH_SIZE,  # see course/speed.py
         verbose=0,
     )
-    return Pipeline([("preprocess", preprocessor()), (STEP, classifier)])
+    return Pipeline([("preprocess", ctx.split.schema.preprocessor()), (STEP, classifier)])
     # --8<-- [end:pipeline]
 
 
@@ -184,8 +183,8 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[Params],
 
     best = search.best_estimator_  # refit on the whole development set (refit=True)
     # as the pipeline predicts: its preprocessing, then the model in batches of the chosen size
-    path, y_pred = keep_final(best.named_steps[STEP].model_, best[:-1], ctx.run_dir,
-                              split.x_test, best_params[BATCH_SIZE])  # fmt: skip
+    path, y_pred = keep_final(best.named_steps[STEP].model_, best[:-1], split, ctx.run_dir,
+                              best_params[BATCH_SIZE])  # fmt: skip
     return Outcome(best_params, chosen.row[ctx.profile.selection], path, y_pred, chosen.tied)
 
 

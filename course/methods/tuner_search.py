@@ -211,7 +211,7 @@ def run_tuner(ctx: Context, factory: TunerFactory, planned_trials: int) -> Outco
     assert fitter.recorder.task is not None
     fitter.recorder.task.finish()
     preprocessing = holdout_preprocessing(ctx.split, profile.split_seed, profile.validation_size)
-    path, y_pred = keep_final(final, preprocessing, ctx.run_dir, ctx.split.x_test)
+    path, y_pred = keep_final(final, preprocessing, ctx.split, ctx.run_dir)
     return Outcome(chosen.row["params"], chosen.row[profile.selection], path, y_pred,
                    chosen.tied)  # fmt: skip
 

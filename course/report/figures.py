@@ -241,17 +241,23 @@ def png(fig: Figure) -> bytes:
 def dataset_classes(ev: Evidence) -> Figure:
     fig, ax = _figure(height=3.0)
     classes = ev.classes
-    ax.bar(classes["name"], classes["rows"], color=BLUE)
+    ax.bar(classes["name"].astype(str), classes["rows"], color=BLUE)
     chance = classes["rows"].max() / classes["rows"].sum()
-    ax.set_ylabel("customers")
+    ax.set_ylabel("rows")
+    if len(classes) > 6 or classes["name"].astype(str).str.len().max() > 12:
+        ax.tick_params(axis="x", labelrotation=30)
     _title(fig, f"{len(classes)} classes of {classes['rows'].min()} to {classes['rows'].max()} "
-                f"customers: always guessing the largest is right {chance:.1%}")  # fmt: skip
+                f"rows: always guessing the largest is right {chance:.1%}")  # fmt: skip
     return fig
+
+
+MAX_FEATURE_PANELS = 24  # a wider table (digits' 64 pixels) shows its first ones
 
 
 @_styled
 def dataset_features(ev: Evidence) -> Figure:
-    features = list(dict.fromkeys(ev.features["feature"]))
+    every = list(dict.fromkeys(ev.features["feature"]))
+    features = every[:MAX_FEATURE_PANELS]
     cols = 3  # three to the page's width: their tick labels stay apart
     rows = -(-len(features) // cols)
     with plt.rc_context(STYLE):
@@ -262,18 +268,21 @@ def dataset_features(ev: Evidence) -> Figure:
             ax.set_visible(False)
             continue
         hist = ev.features[ev.features["feature"] == name]
-        ax.bar(
-            hist["bin_low"],
-            hist["rows"],
-            width=hist["bin_high"] - hist["bin_low"],
-            align="edge",
-            color=BLUE,
-        )
+        categories = hist["category"].fillna("").astype(str)
+        numeric = (categories == "").all()
+        ax.bar(hist["bin_low"], hist["rows"],
+               width=(hist["bin_high"] - hist["bin_low"]) * (1 if numeric else 0.8),
+               align="edge" if numeric else "center", color=BLUE)  # fmt: skip
         ax.set_title(name, fontsize=10)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
+        if not numeric:  # a categorical feature: a bar per category, named
+            ax.set_xticks(hist["bin_low"], [c[:8] for c in categories],
+                          rotation=0 if len(categories) <= 3 else 45)  # fmt: skip
+        else:
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
         ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3, integer=True))
-    _title(fig, "Feature distributions (customers per bin; income has a long right tail: "
-                "scaling matters)")  # fmt: skip
+    shown = "" if len(every) == len(features) else f", the first {len(features)} of {len(every)}"
+    _title(fig, f"Feature distributions (rows per bin, or per category{shown}): their scales "
+                "differ, which is why every method standardises the numeric ones")  # fmt: skip
     return fig
 
 

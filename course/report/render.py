@@ -32,8 +32,9 @@ PACKAGES = ("matplotlib", "pandas", "numpy", "scipy", "optuna")  # optuna: fANOV
 # Every figure a page can include, with its alt text (the include exists even when a study
 # skipped the method, so pages always build).
 FIGURES = {
-    "dataset-classes": "Bar chart of customers per service class",
-    "dataset-features": "Histograms of the eleven features",
+    "dataset-classes": "Bar chart of rows per class of the target",
+    "dataset-features": "Histograms of the features, bars of rows per category for "
+    "categorical ones",
     "scoreboard": "Test accuracy with 95 % intervals and selection score for every method",
     "anytime": "Best-so-far selection score against seconds and epochs, with test accuracy",
     "paired": "Triangle of paired accuracy differences between the clean searches, "

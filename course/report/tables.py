@@ -62,6 +62,34 @@ def provenance(ev: Evidence) -> str:
     )
 
 
+def dataset_facts(ev: Evidence) -> str:
+    """What the Dataset page says of the table the study used, from its provenance and its
+    class counts: which table, its shape, its classes, and what one row is worth."""
+    d, classes = ev.provenance["dataset"], ev.classes
+    test, dev = analysis.test_rows(ev), int(classes["rows"].sum()) - analysis.test_rows(ev)
+    validation = analysis.validation_rows(ev)
+    categorical = d["categorical"]
+    kinds = (f"{len(d['features']) - len(categorical)} numeric, {len(categorical)} categorical "
+             f"({', '.join(f'`{c}`' for c in categorical)}), one-hot encoded into "
+             f"{d['inputs']} inputs" if categorical else "all numeric")  # fmt: skip
+    about = f": {d['about']}" if d.get("about") else ""
+    largest = classes["rows"].max() / classes["rows"].sum()
+    shown = ", ".join(f"**{name}**" for name in classes["name"])
+    return (
+        f"This study used **{d['title']}** (`{d['path']}`, SHA-256 `{d['sha256'][:12]}`)"
+        f"{about}.\n\n"
+        f"| fact | value |\n| --- | --- |\n"
+        f"| rows | {d['rows']} |\n"
+        f"| features | {len(d['features'])} ({kinds}) |\n"
+        f"| target | `{d['target']}`, {len(classes)} classes: {shown} |\n"
+        f"| majority class | {largest:.1%} of the rows: the accuracy of always guessing it |\n"
+        f"| development / test rows | {dev} / {test} (stratified by class) |\n"
+        f"| holdout validation rows | {validation}: one row moves validation accuracy by "
+        f"{100 / validation:.2f} points |\n"
+        f"| one test row | moves test accuracy by {100 / test:.2f} points |\n"
+    )
+
+
 def scoreboard(ev: Evidence) -> str:
     """Every search side by side (each method's page lists the configuration it chose), then
     apart the seed-protocol run (it chose on the test rows) and the untuned baseline (it
@@ -953,6 +981,7 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
     """Every table include, by name, each made only when called (an unchanged one is not)."""
     made: dict[str, Callable[[], str]] = {
         "provenance": lambda: provenance(ev),
+        "dataset-facts": lambda: dataset_facts(ev),
         "summary": lambda: summary(ev, verdicts(ev)),
         "scoreboard": lambda: scoreboard(ev),
         "space": lambda: space(ev),

@@ -29,7 +29,7 @@
 # 5. see why opening the optimiser without the learning rate is a trap.
 #
 # The training runs in a temporary folder, so your checkout is not touched. It needs the
-# dataset: `course.data.fetch` puts it in `data/telecust.csv` (under the checkout, or under the
+# dataset: `course.datasets.fetch` puts it in `data/telecust.csv` (under the checkout, or under the
 # folder you run this in), from `$COURSE_DATA_URL` if you set it, else from its canonical URL,
 # and checks its SHA-256, as `course data fetch` does.
 
@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from course.data import fetch
+from course.datasets import fetch
 from course.errors import CourseError
 from course.lessons import checkout
 from course.paths import DATA_FILE

@@ -17,7 +17,7 @@
 #
 # Two searches' final models score a few points apart on the test set. Is the first one better,
 # or luckier? Each final model is *one fitted model*: one search, run once, under one seed, on
-# one split of the data. Both predicted the *same* 200 test rows, and
+# one split of the data. Both predicted the *same* test rows, and
 # `docs/generated/data/predictions.csv` holds every prediction. On most rows the two models
 # agree (both right or both wrong); those rows say nothing about which model is better. Only the
 # rows where exactly one of them is right carry evidence, and McNemar's test asks whether they

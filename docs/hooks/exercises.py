@@ -73,7 +73,7 @@ def on_pre_build(config: Any) -> None:
     _folders.clear()
     if not _jupyter(config)["execute"]:
         return
-    from course.data import fetch
+    from course.datasets import fetch
     from course.errors import CourseError
     from course.paths import DATA_FILE
 

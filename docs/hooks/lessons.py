@@ -10,9 +10,10 @@ A lesson is a Markdown page of the nav's teaching parts (`PARTS`). Its front mat
     ---
 
 The hook shows them in a box under the page's title, and writes the course outline (the page
-that holds `OUTLINE`): every lesson with its time and objectives, and a suggested schedule of
-sessions of at most `SESSION` minutes, in the nav's order. A lesson without them stops the
-build, so a new page cannot be published without saying what it teaches.
+that holds `OUTLINE`): a suggested schedule of sessions of at most `SESSION` minutes, in the
+nav's order, each a heading followed by its lessons with their times and objectives. A lesson
+without them stops the build, so a new page cannot be published without saying what it
+teaches.
 """
 
 from __future__ import annotations
@@ -94,21 +95,25 @@ def schedule(lessons: list[Lesson], session: int = SESSION) -> list[list[Lesson]
 
 
 def outline(page: Page) -> str:
+    """Every lesson, grouped by its suggested session: a heading per session with its length,
+    then per lesson its linked title, part and time, and its objectives as a bulleted list. A
+    list and not a table, so that it reads on a phone as on a desktop, without scrolling
+    sideways."""
     lessons = list(_lessons.values())
-    rows = ["| part | lesson | minutes | after it you can |", "| --- | --- | --- | --- |"]
-    for x in lessons:
-        objectives = "<br>".join(f"• {o}" for o in x.objectives)
-        rows.append(f"| {x.part} | {_link(x, page)} | {x.time} | {objectives} |")
     total = sum(x.time for x in lessons)
     plan = schedule(lessons)
-    lines = [*rows, "", f"In all, about {total} minutes ({total / 60:.1f} hours) of lessons and "
-             f"exercises. A schedule of {len(plan)} sessions of at most {SESSION} minutes, in "
-             "the order above:", ""]  # fmt: skip
+    lines = [f"In all, about {total} minutes ({total / 60:.1f} hours) of lessons and exercises, "
+             f"in the order the site lists them, packed into {len(plan)} sessions of at most "
+             f"{SESSION} minutes each.", ""]  # fmt: skip
     for n, group in enumerate(plan, 1):
-        names = ", ".join(_link(x, page) for x in group)
-        lines.append(f"{n}. **Session {n}** (about {sum(x.time for x in group)} minutes): "
-                     f"{names}")  # fmt: skip
-    return "\n".join(lines) + "\n"
+        lines += [f"### Session {n} — about {sum(x.time for x in group)} minutes "
+                  f"{{ #session-{n} }}", ""]  # fmt: skip
+        for x in group:
+            lines.append(f"- **{_link(x, page)}** · {x.part} · about {x.time} minutes; after "
+                         "it you can:")  # fmt: skip
+            lines += [f"    - {o}" for o in x.objectives]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def on_page_markdown(markdown: str, page: Page, config: Any, files: Any) -> str:

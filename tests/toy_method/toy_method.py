@@ -40,6 +40,5 @@ class FirstConfiguration(Method):
         (fit,) = ctx.fits()
         # the final model, saved with the preprocessing it learnt behind, scores the raw test rows
         scale = holdout_preprocessing(ctx.split, profile.seed, profile.validation_size)
-        path, predictions = keep_final(fitter.best(key, params), scale, ctx.run_dir,
-                                       ctx.split.x_test)  # fmt: skip
+        path, predictions = keep_final(fitter.best(key, params), scale, ctx.split, ctx.run_dir)
         return Outcome(params, fit["val_accuracy"], path, predictions)
