@@ -35,8 +35,14 @@ SEED_SPACE = {
 
 
 def test_builtin_profiles_load() -> None:
-    assert config.builtin_profiles() == ["digits", "full", "notebook", "quick", "reference",
-                                       "standard"]
+    assert config.builtin_profiles() == [
+        "digits",
+        "full",
+        "notebook",
+        "quick",
+        "reference",
+        "standard",
+    ]
     for name in config.builtin_profiles():
         profile = load_profile(name)
         assert profile.name == name
