@@ -31,7 +31,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="The telecust dataset.", no_args_is_help=True)
+data_app = typer.Typer(help="The telecust dataset (the default [data]).", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 MethodSlug = StrEnum("MethodSlug", {slug: slug for slug in METHODS})
@@ -47,8 +47,8 @@ ProfileOpt = Annotated[
     typer.Option(
         "--profile",
         "-p",
-        help="Built-in profile: quick, standard (default), notebook (the seed's study), full or "
-        "reference.",
+        help="Built-in profile: quick, standard (default), notebook (the seed's study), full, "
+        "reference or digits (the quick study on scikit-learn's digits).",
     ),
 ]
 ConfigOpt = Annotated[
