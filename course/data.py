@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from course.datasets import DataSpec, resolve
 from course.errors import CourseError
+from course.space import plain
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,7 +94,7 @@ class Schema:
 
     def label_of(self, index: np.ndarray) -> list[Any]:
         """The user's label of each class index (plain Python values, for CSV and JSON)."""
-        return [_plain(self.labels[int(i)]) for i in index]
+        return [self.labels[int(i)] for i in index]
 
 
 def _line(index: int) -> int:  # file line of a data row: the header is line 1
@@ -127,11 +128,6 @@ def _is_text(column: pd.Series) -> bool:
     import pandas as pd
 
     return bool(pd.to_numeric(column, errors="coerce").isna().mean() > 0.5)
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds (JSON and CSV write those)."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def _labels(target: pd.Series, where: str) -> pd.Series:
@@ -200,9 +196,9 @@ def load(path: Path, spec: DataSpec | None = None) -> Dataset:
         bad = frame.index[~target.isin(list(shape.classes))]
         if len(bad):
             raise CourseError(f"{path}: line {_line(bad[0])}, column {shape.target!r}: "
-                              f"{_plain(target[bad[0]])!r} is not a class; expected one of "
+                              f"{plain(target[bad[0]])!r} is not a class; expected one of "
                               f"{', '.join(map(str, shape.classes))}")  # fmt: skip
-    labels = tuple(_plain(v) for v in np.sort(target.unique()))
+    labels = tuple(plain(v) for v in np.sort(target.unique()))
     if len(labels) < 2:
         raise CourseError(f"{path}: column {shape.target!r} holds one class only "
                           f"({labels[0]!r}); a classifier needs at least two")  # fmt: skip

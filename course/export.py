@@ -270,7 +270,7 @@ def dataset_summary(dataset: Dataset, data_dir: Path = GENERATED_DIR / "data",
 
     frame, schema = dataset.frame, dataset.schema
     counts = frame[schema.target].value_counts()
-    classes = [{"label": _plain(label), "name": name, "rows": int(counts.get(label, 0))}
+    classes = [{"label": label, "name": name, "rows": int(counts.get(label, 0))}
                for label, name in zip(schema.labels, schema.names, strict=True)]  # fmt: skip
     features = []
     for feature in schema.features:
@@ -290,10 +290,6 @@ def dataset_summary(dataset: Dataset, data_dir: Path = GENERATED_DIR / "data",
     write_atomic(data_dir / "features.csv", csv_text(FEATURE_COLUMNS, features))
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
 def dataset_record(run: Run, dataset: Dataset) -> dict[str, Any]:
     """What provenance.json says of a run's dataset: where it is, its hash, and what the pages
     say of it (its name, what it holds, its shape, its target and labels)."""
@@ -302,7 +298,7 @@ def dataset_record(run: Run, dataset: Dataset) -> dict[str, Any]:
             "name": spec.name if spec.file is None else None, "about": spec.shape().about,
             "rows": len(dataset.frame), "target": schema.target,
             "features": list(schema.features), "categorical": list(schema.categories),
-            "inputs": schema.inputs, "labels": [_plain(v) for v in schema.labels],
+            "inputs": schema.inputs, "labels": list(schema.labels),
             "names": list(schema.names)}  # fmt: skip
 
 

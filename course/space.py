@@ -420,11 +420,12 @@ def sklearn_name(name: str, step: str = "") -> str:
 def from_sklearn(params: Params, step: str = "", skip: tuple[str, ...] = ()) -> Params:
     """Back from scikit-learn's parameter names to the space's (numpy numbers made plain);
     `skip`: names the parameters do not hold."""
-    return {name: _plain(params[sklearn_name(name, step)]) for name in NAMES if name not in skip}
+    return {name: plain(params[sklearn_name(name, step)]) for name in NAMES if name not in skip}
 
 
-def _plain(value: Any) -> Any:
-    """A numpy scalar (a scipy distribution's draw) as the Python number it holds."""
+def plain(value: Any) -> Any:
+    """A numpy scalar (a scipy distribution's draw, a table's label) as the Python value it
+    holds (JSON and CSV write those)."""
     return value.item() if hasattr(value, "item") else value
 
 
