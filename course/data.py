@@ -185,9 +185,7 @@ def load(path: Path, spec: DataSpec | None = None) -> Dataset:
     if len(frame) < MIN_ROWS:
         raise CourseError(f"{path}: {len(frame)} data rows; at least {MIN_ROWS} expected")
 
-    where = str(path)
-    for column in features:
-        _no_missing(frame[column], where)
+    where = str(path)  # a feature's missing value is refused by `Schema.rows`
     categorical = {c for c in features if c in spec.categorical or _is_text(frame[c])}
     categories = {c: tuple(sorted(frame[c].astype(str).unique())) for c in features
                   if c in categorical}  # fmt: skip

@@ -213,6 +213,7 @@ def bundled(name: str, folder: Path = DATA_DIR) -> Path:
 
 
 def sha256_of(path: Path) -> str:
+    """A file's SHA-256, as studies and `[data] sha256` identify a table."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -5,31 +5,26 @@ files, so it never imports a method, the model or the runner."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
 import platform
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from course.config import Profile
 from course.data import Dataset, load
-from course.datasets import DataSpec
+from course.datasets import DataSpec, resolve, sha256_of
 from course.errors import CourseError
 from course.ledger import Ledger, Run
 from course.paths import DATA_FILE, GENERATED_DIR, write_atomic
 from course.plan import in_study, units_by_label
 from course.registry import methods
 from course.space import NAMES
-
-if TYPE_CHECKING:
-    pass
 
 FIT_COLUMNS = ["epochs_run", "best_epoch", "val_accuracy", "val_loss", "seconds", "status"]
 RUN_COLUMNS = ["slug", "variant", "kind"]  # what a run is, in columns of their own
@@ -228,8 +223,7 @@ def export(ledger: Ledger, profile: Profile, data_sha256: str,
 def data_spec(run: Run) -> DataSpec:
     """How a run read its table (`[data]`, as it ran; telecust's shape before runs kept it)."""
     raw = json.loads(run.config).get("data") or {}
-    lists = {k: tuple(raw[k]) for k in ("features", "categorical") if raw.get(k) is not None}
-    return replace(DataSpec(**{k: v for k, v in raw.items() if k not in lists}), **lists)
+    return DataSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
 
 
 def _test_labels(run: Run, profile: Profile, dataset: Dataset) -> list[int]:
@@ -348,8 +342,6 @@ def study_dataset(profile: Profile) -> tuple[str, str]:
     """The dataset (path, SHA-256) of the study `course export` shows: the profile's `[data]`
     (with `--data`); for telecust by default, the one docs/generated was last exported from
     (every run exports its own study), else the downloaded dataset."""
-    from course.datasets import resolve
-
     if profile.data != DataSpec():
         data = resolve(profile.data)
     else:
@@ -360,4 +352,4 @@ def study_dataset(profile: Profile) -> tuple[str, str]:
             data = DATA_FILE
     if not data.is_file():
         raise CourseError(f"{data}: no such file; pass the study's dataset with --data")
-    return str(data), hashlib.sha256(data.read_bytes()).hexdigest()
+    return str(data), sha256_of(data)

@@ -7,7 +7,6 @@ again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
 import shlex
@@ -22,6 +21,7 @@ from pathlib import Path
 from course import backend, locks
 from course.config import Profile
 from course.data import Split, holdout, load_dataset, split
+from course.datasets import sha256_of
 from course.errors import CourseError
 from course.ledger import Ledger, Run, clock
 from course.paths import LEDGER_FILE, RUNS_DIR
@@ -154,7 +154,7 @@ def run_study(
         seeded = profile.seeded(seed)
         check_data(seeded, split(dataset, seeded.split_seed, profile.test_size), units)
     study = Study(
-        profile, dataset.path, hashlib.sha256(dataset.path.read_bytes()).hexdigest(),
+        profile, dataset.path, sha256_of(dataset.path),
         backend.load({name for u in units for name in method(u.slug).preload}),
         shlex.join(["course", *sys.argv[1:]]), workers,
     )  # fmt: skip

@@ -17,7 +17,6 @@ Every fit is recorded and resumed like any other; `rows` reads them back for exp
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from typing import Any
 from course import backend, locks
 from course.config import Profile
 from course.data import holdout_scaled, load_dataset, split
+from course.datasets import sha256_of
 from course.errors import CourseError
 from course.export import csv_text, latest_runs
 from course.ledger import Ledger, Run, clock
@@ -85,7 +85,7 @@ def init_profiles(profile: Profile, inits: int) -> list[Profile]:
 def measure(profile: Profile, inits: int, searches: int, workers: int = 1) -> None:
     """Run (or resume) both measurements for the study's first seed."""
     dataset = load_dataset(profile.data)
-    sha256 = hashlib.sha256(dataset.path.read_bytes()).hexdigest()
+    sha256 = sha256_of(dataset.path)
     ledger = Ledger(LEDGER_FILE)
     try:
         configurations = chosen(ledger, profile, sha256)

@@ -23,7 +23,7 @@ import numpy as np
 from course import backend, locks
 from course.config import Profile, Training
 from course.data import holdout_scaled, load_dataset, split
-from course.datasets import DataSpec
+from course.datasets import DataSpec, sha256_of
 from course.lab.tables import Table
 from course.ledger import Ledger, clock
 from course.paths import LEDGER_FILE, RUNS_DIR
@@ -83,7 +83,7 @@ def train(profile: Profile, settings: dict[str, Any], workers: int = 1) -> Curve
     from course.methods.grid_loop import fit_in_workers, fit_trials
 
     dataset = load_dataset()
-    sha256 = hashlib.sha256(dataset.path.read_bytes()).hexdigest()
+    sha256 = sha256_of(dataset.path)
     profile = replace(profile, data=DataSpec())
     study = Study(profile, dataset.path, sha256, backend.load(), "course lab", workers)
     shared = split(dataset, profile.split_seed, profile.test_size)
