@@ -1,6 +1,8 @@
 """The exercises as a student gets them: both downloads on every exercise page, each downloaded
 notebook run to its last cell in an empty folder against the served site, solutions folded by
-default and absent from a graded build, and a missing dataset stopping the build in one line."""
+default and absent from a graded build, and a missing dataset stopping the build in one line.
+And as an instructor writes them: the template's rules, each broken one a one-line build
+error."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import sys
 import urllib.request
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -22,7 +25,7 @@ from course.errors import CourseError
 from tests.conftest import ROOT, dataset_source
 
 EXERCISES = sorted(p.stem for p in (ROOT / "docs" / "exercises").glob("*.py"))
-READS_EVIDENCE = {"three-vs-five-folds", "hyperband-schedule", "is-it-real"}
+READS_EVIDENCE = {"three-vs-five-folds", "hyperband-schedule", "is-it-real", "template"}
 
 
 def _hook() -> ModuleType:
@@ -61,14 +64,93 @@ def _build(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_the_four_exercises_are_notebooks_with_solutions() -> None:
+def test_the_four_exercises_and_the_template_keep_the_rules() -> None:
     import jupytext
 
-    assert EXERCISES == ["change-the-grid", "hyperband-schedule", "is-it-real",
+    assert EXERCISES == ["change-the-grid", "hyperband-schedule", "is-it-real", "template",
                          "three-vs-five-folds"]  # fmt: skip
+    hook = _hook()
     for name in EXERCISES:
         notebook = jupytext.read(ROOT / "docs" / "exercises" / f"{name}.py")
         assert _solutions(notebook), f"{name}: no cell tagged solution"
+        hook.check(notebook, f"exercises/{name}.py")  # raises at a broken rule
+
+
+def _broken(how: str) -> Any:
+    """The template with one rule broken."""
+    import jupytext
+
+    notebook = jupytext.read(ROOT / "docs" / "exercises" / "template.py")
+    cells = notebook.cells
+    solution = next(n for n, c in enumerate(cells) if "solution" in c.metadata.get("tags", []))
+    if how == "title":
+        cells[0].source = cells[0].source.lstrip("# ")
+    elif how == "untagged":
+        cells[solution].metadata["tags"] = []
+    elif how == "no stub":
+        del cells[solution - 1]
+    elif how == "no check":
+        for cell in cells[solution + 1 :]:
+            cell.source = cell.source.replace("assert", "print(")
+    elif how == "no site":
+        for cell in cells:
+            cell.source = cell.source.replace("SITE_URL = None", "SITE_URL = 'x'")
+    return notebook
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [("title", r"cell 1: an exercise opens with a Markdown cell whose first line is its title"),
+     ("untagged", r"no task: no code cell is tagged 'solution'"),
+     ("no stub", r"cell \d+: a 'solution' cell follows the task's stub"),
+     ("no check", r"cell \d+: no check after this solution"),
+     ("no site", r"reads evidence but sets no `SITE_URL = None` line")],
+)  # fmt: skip
+def test_a_broken_rule_is_one_line_naming_the_file_and_cell(how: str, says: str) -> None:
+    from mkdocs.exceptions import PluginError
+
+    with pytest.raises(PluginError, match=says) as caught:
+        _hook().check(_broken(how), "exercises/mine.py")
+    assert str(caught.value).startswith("docs/exercises/mine.py, cell ")
+    assert "\n" not in str(caught.value)
+
+
+def test_the_build_stops_at_an_exercise_that_breaks_a_rule(tmp_path: Path) -> None:
+    """An exercise outside the nav, then one that breaks a rule, then one the overview does not
+    link, in a graded build (which executes nothing, so the rules hold there too): one line
+    each, exit 1."""
+    import jupytext
+
+    project = tmp_path / "clone"
+    shutil.copytree(ROOT / "docs", project / "docs", ignore=shutil.ignore_patterns("generated"))
+    (project / "docs" / "generated").symlink_to(ROOT / "docs" / "generated")
+    for name in ("mkdocs.yml", "course", "pyproject.toml"):
+        (project / name).symlink_to(ROOT / name)
+    mine = project / "docs" / "exercises" / "mine.py"
+    jupytext.write(_broken("no check"), mine, fmt="py:percent")
+
+    def errors() -> list[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+            cwd=project, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "COURSE_HIDE_SOLUTIONS": "1"},
+        )  # fmt: skip
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        return [line for line in proc.stderr.splitlines() if "ERROR" in line]
+
+    [line] = errors()
+    assert "docs/exercises/mine.py: an exercise must be in mkdocs.yml's nav" in line
+    (project / "mkdocs.yml").unlink()
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    exercises = "      - Overview: exercises.md\n"
+    (project / "mkdocs.yml").write_text(
+        config.replace(exercises, exercises + "      - Mine: exercises/mine.py\n"),
+        encoding="utf-8")  # fmt: skip
+    [line] = errors()
+    assert "docs/exercises/mine.py, cell " in line and "no check after this solution" in line
+    shutil.copy(ROOT / "docs" / "exercises" / "template.py", mine)  # keeps every rule
+    [line] = errors()
+    assert "docs/exercises.md: the overview has no link to exercises/mine.py" in line
 
 
 @pytest.mark.parametrize("name", EXERCISES)

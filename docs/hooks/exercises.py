@@ -10,6 +10,9 @@
   the checks would fail without their solutions and their outputs would give the answers away.
 * A build that executes the notebooks first fetches the dataset exercise 1 trains on, so a
   missing one stops the build with one line saying what to do, not a notebook's traceback.
+* Every build, graded or not, holds each exercise to the rules of `check`, and each
+  file of docs/exercises/ to a place in the nav and, in the nav's Exercises part, a link from
+  the overview page: a broken rule is one line naming the file and the cell.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from mkdocs.exceptions import PluginError
 HIDE_ENV = "COURSE_HIDE_SOLUTIONS"
 TAG = "solution"
 SITE_LINE = re.compile(r"^SITE_URL = None\b.*$", re.MULTILINE)
+OVERVIEW = "exercises.md"  # links to every exercise of the nav's Exercises part
 _folders: dict[Path, Path] = {}  # exercise source -> its page's folder in the built site
 
 
@@ -52,6 +56,39 @@ def downloadable(notebook: Any, site_url: str | None, without_solutions: bool) -
             if cell.cell_type == "code":
                 cell.source = SITE_LINE.sub(line, cell.source)
     return notebook
+
+
+def _tagged(cell: Any) -> bool:
+    return TAG in cell.metadata.get("tags", [])
+
+
+def check(notebook: Any, src: str) -> None:
+    """Stop the build at the first broken rule, naming the file and the cell (counted
+    from 1, as JupyterLab shows them): an exercise that breaks one still runs, but its page
+    would fold no answer, its check would prove nothing or its download would find no
+    evidence."""
+    cells = notebook.cells
+
+    def fail(n: int, why: str) -> None:
+        raise PluginError(f"docs/{src}, cell {n + 1}: {why} (see the instructors' page, "
+                          "'Your own exercise')")  # fmt: skip
+
+    if not cells or cells[0].cell_type != "markdown" or not cells[0].source.startswith("# "):
+        fail(0, "an exercise opens with a Markdown cell whose first line is its title, '# ...'")
+    solutions = [n for n, cell in enumerate(cells) if _tagged(cell)]
+    if not solutions:
+        fail(len(cells) - 1, f"no task: no code cell is tagged {TAG!r}")
+    for k, n in enumerate(solutions):
+        before = cells[n - 1]
+        if before.cell_type != "code" or _tagged(before):
+            fail(n, f"a {TAG!r} cell follows the task's stub, a code cell for the student")
+        following = cells[n + 1 : solutions[k + 1] - 1 if k + 1 < len(solutions) else None]
+        if not any(c.cell_type == "code" and "assert" in c.source for c in following):
+            fail(n, "no check after this solution: a code cell with `assert`s comes before the "
+                 "next task")  # fmt: skip
+    code = "\n".join(c.source for c in cells if c.cell_type == "code")
+    if "evidence(" in code and not SITE_LINE.search(code):
+        fail(0, "it reads evidence but sets no `SITE_URL = None` line for the build to fill in")
 
 
 def _jupyter(config: Any) -> Any:
@@ -82,6 +119,27 @@ def on_pre_build(config: Any) -> None:
     except CourseError as error:
         message = f"exercise 1 trains on the telecust dataset during the build: {error}"
         raise PluginError(message) from None
+
+
+def on_nav(nav: Any, config: Any, files: Any) -> Any:
+    import jupytext
+
+    listed = {page.file.src_uri for page in nav.pages}
+    for file in files:
+        src = file.src_uri
+        if src.startswith("exercises/") and src.endswith(".py"):
+            if src not in listed:
+                raise PluginError(f"docs/{src}: an exercise must be in mkdocs.yml's nav")
+            check(jupytext.read(file.abs_src_path), src)
+    overview = next((f for f in files if f.src_uri == OVERVIEW), None)
+    part = next((s for s in nav.items if getattr(s, "title", None) == "Exercises"), None)
+    if overview is not None and part is not None:
+        text = Path(overview.abs_src_path).read_text(encoding="utf-8")
+        for page in part.children:
+            src = page.file.src_uri
+            if src.startswith("exercises/") and f"]({src})" not in text:
+                raise PluginError(f"docs/{OVERVIEW}: the overview has no link to {src}")
+    return nav
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
