@@ -85,6 +85,17 @@ WorkersOpt = Annotated[
         "n_jobs, KerasTuner's distributed workers (default: $COURSE_WORKERS, else 1).",
     ),
 ]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ADDRESS",
+        envvar="COURSE_DASK_SCHEDULER",
+        show_envvar=False,
+        help="A Dask scheduler (tcp://host:8786): the grid loop's, the CV study's and the "
+        "scikit-learn searches' fits run on its workers, the ledger stays here (default: "
+        "$COURSE_DASK_SCHEDULER, else this machine).",
+    ),
+]
 FreshOpt = Annotated[
     bool, typer.Option("--fresh", help="Discard finished fits of this run instead of resuming.")
 ]
@@ -148,7 +159,7 @@ def _workers(workers: int | None) -> int:
 
 
 def _study(plan: list[tuple[str, str]], prof, fresh: bool, workers: int | None,
-           to: Path | None = None) -> None:  # fmt: skip
+           to: Path | None = None, cluster: str | None = None) -> None:  # fmt: skip
     """Train, then export (after every run, so an interrupted study keeps what finished; to
     `to` instead of docs/generated if given), then report, then say what each run found."""
     from course.paths import GENERATED_DIR, RUNS_DIR, sweep
@@ -160,7 +171,8 @@ def _study(plan: list[tuple[str, str]], prof, fresh: bool, workers: int | None,
         with _generated():
             _export(ledger, prof, study.data_sha256, to or GENERATED_DIR)
 
-    runs = run_study(plan, prof, fresh=fresh, workers=_workers(workers), after_run=after_run)
+    runs = run_study(plan, prof, fresh=fresh, workers=_workers(workers), after_run=after_run,
+                     cluster=cluster)  # fmt: skip
     _report_if_exported()
     _summary(runs, to or GENERATED_DIR)
 
@@ -241,11 +253,12 @@ def run(
     target: TargetOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
     to: ToOpt = None,
 ) -> None:
     """Run one method; rerunning the same command resumes where it stopped."""
     prof = _profile(profile, config, seed, repeats, data, target)
-    _study([(method.value, protocol.value)], prof, fresh, workers, to)
+    _study([(method.value, protocol.value)], prof, fresh, workers, to, cluster)
 
 
 @app.command("run-all")
@@ -262,6 +275,7 @@ def run_all(
     target: TargetOpt = None,
     fresh: FreshOpt = False,
     workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
     to: ToOpt = None,
 ) -> None:
     """Run every method and variant of the profile, then export the evidence.
@@ -278,7 +292,7 @@ def run_all(
     ]
     if not chosen:
         raise CourseError("--only and --skip leave no method to run")
-    _study(full_plan(chosen), prof, fresh, workers, to)
+    _study(full_plan(chosen), prof, fresh, workers, to, cluster)
 
 
 @app.command("hyperband-plan")

@@ -34,10 +34,10 @@ from course.stats import accuracy_ci
 from course.study import Context
 
 
-def speed_settings(workers: int) -> dict[str, object]:
-    """course/speed.py's settings this study runs with, `--workers` included (recorded, not
-    hashed: they do not change results)."""
-    return {**settings(), "workers": workers}
+def speed_settings(workers: int, cluster: str | None = None) -> dict[str, object]:
+    """course/speed.py's settings this study runs with, `--workers` and `--cluster` included
+    (recorded, not hashed: they do not change results)."""
+    return {**settings(), "workers": workers, **({"cluster": cluster} if cluster else {})}
 
 
 def _shown(path: Path) -> str:
@@ -103,7 +103,8 @@ def check_data(profile: Profile, shared: Split, units: list[Unit]) -> None:
 @dataclass(frozen=True)
 class Study:
     """What a study trains on and with: the profile, the dataset (and its hash), the Keras
-    backend, the command and the workers. Export shows the runs of one such study."""
+    backend, the command, the workers and the cluster. Export shows the runs of one such
+    study."""
 
     profile: Profile
     data_path: Path
@@ -111,6 +112,7 @@ class Study:
     backend: str
     command: str
     workers: int
+    cluster: str | None = None  # the Dask scheduler's address
 
     def run(self, unit: Unit, seeded: Profile, kind: str | None = None) -> Run:
         """The ledger row of one run of this study, as a new run starts it (`kind`: of a run
@@ -126,7 +128,9 @@ class Study:
             profile=self.profile.name,
             seed=seeded.seed,
             config_hash=digest,
-            config=json.dumps({**seeded.as_dict(), "speed": speed_settings(self.workers)}),
+            config=json.dumps(
+                {**seeded.as_dict(), "speed": speed_settings(self.workers, self.cluster)}
+            ),
             data_path=_shown(self.data_path),
             data_sha256=self.data_sha256,
             backend=self.backend,
@@ -143,21 +147,28 @@ def run_study(
     fresh: bool = False,
     workers: int = 1,
     after_run: Callable[[Ledger, Study], None] | None = None,
+    cluster: str | None = None,
 ) -> list[Run]:
     """Run each (slug, protocol) of `plan` in order, once per seed of the profile's repeats
     (all of the first seed before the next); finished fits are never repeated, and a run
     another process holds is waited for. `after_run` is called after every run (the CLI
-    exports there, so an interrupted study keeps it)."""
+    exports there, so an interrupted study keeps it). `cluster`: a Dask scheduler's address,
+    where the methods that share out their fits send them (`course.cluster`)."""
     units = expand(plan, profile)
     dataset = load_dataset(profile.data)
     for seed in profile.seeds:  # refuse what this data cannot feed, before anything loads
         seeded = profile.seeded(seed)
         check_data(seeded, split(dataset, seeded.split_seed, profile.test_size), units)
+    preload = sorted({name for u in units for name in method(u.slug).preload})
     study = Study(
-        profile, dataset.path, sha256_of(dataset.path),
-        backend.load({name for u in units for name in method(u.slug).preload}),
-        shlex.join(["course", *sys.argv[1:]]), workers,
+        profile, dataset.path, sha256_of(dataset.path), backend.load(preload),
+        shlex.join(["course", *sys.argv[1:]]), workers, cluster,
     )  # fmt: skip
+    connected = None
+    if cluster is not None:
+        from course.cluster import Cluster
+
+        connected = Cluster(cluster, study.backend, tuple(preload))
     ledger = Ledger(LEDGER_FILE)
     runs = []
     try:
@@ -171,7 +182,7 @@ def run_study(
                     if not _finished(ledger, run):
                         shared = split(dataset, seeded.split_seed, seeded.test_size)
                         ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
-                                      progress, workers)  # fmt: skip
+                                      progress, workers, connected)  # fmt: skip
                         try:
                             train(ctx, fresh)
                         except BaseException:
@@ -184,4 +195,6 @@ def run_study(
                     runs.append(run)
     finally:
         ledger.close()
+        if connected is not None:
+            connected.close()
     return runs

@@ -24,6 +24,7 @@ from course.records import FitKey
 if TYPE_CHECKING:
     import numpy as np
 
+    from course.cluster import Cluster
     from course.data import Split
     from course.progress import StudyProgress
 
@@ -92,6 +93,7 @@ class Context:
     run: Run
     progress: StudyProgress
     workers: int = 1  # processes for the methods that can share out their fits
+    cluster: Cluster | None = None  # `--cluster`: the Dask workers those methods send them to
 
     @property
     def run_id(self) -> str:

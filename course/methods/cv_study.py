@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its meth
     import numpy as np
 
     from course.data import Split
+    from course.fitting import Fitter
 
 HOLDOUT = 1  # a "one-fold" scheme: the grid loop's holdout split
 MEANS = {ACCURACY: "cv_fold_score", LOSS: "cv_fold_loss"}  # a scheme's scores: fold means
@@ -99,6 +100,16 @@ def _scorer(split: Split, x: np.ndarray, x_test: np.ndarray, learn: np.ndarray,
     return score
 
 
+def fit_fold(fitter: Fitter, split: Split, parts: list[tuple[np.ndarray, ...]],
+             scaled: list[tuple[np.ndarray, np.ndarray]], trial: int, params: dict[str, Any],
+             fold: int) -> None:  # fmt: skip
+    """Train and score one configuration on one fold of its scheme."""
+    learn, stop, held = parts[fold]
+    (x, x_test), y = scaled[fold], split.y_dev
+    fitter.fit(FitKey(trial, fold), params, (x[learn], y[learn]), validation=(x[stop], y[stop]),
+               score=_scorer(split, x, x_test, learn, held))  # fmt: skip
+
+
 def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     return float((_probabilities(model, x).argmax(axis=1) == y).mean())
 
@@ -148,15 +159,14 @@ class CVStudy(Method):
         fitted = [split.schema.preprocessor().fit(split.x_dev.iloc[learn]) for learn, _, _ in parts]
         scaled = [(s.transform(split.x_dev), s.transform(split.x_test)) for s in fitted]
         fitter = ctx.fitter(len(grid) * len(parts))
-        for (trial, params), (fold, (learn, stop, held)) in itertools.product(
-            enumerate(grid), enumerate(parts)
-        ):
-            if FitKey(trial, fold) in fitter.done:
-                continue
-            (x, x_test), y = scaled[fold], split.y_dev
-            fitter.fit(FitKey(trial, fold), params, (x[learn], y[learn]),
-                       validation=(x[stop], y[stop]),
-                       score=_scorer(split, x, x_test, learn, held))  # fmt: skip
+        todo = [(trial, params, fold) for (trial, params), fold
+                in itertools.product(enumerate(grid), range(len(parts)))
+                if FitKey(trial, fold) not in fitter.done]  # fmt: skip
+        if ctx.cluster is not None:  # a Dask task per fit, the arrays sent once
+            ctx.cluster.fit(fitter, fit_fold, todo, shared=(split, parts, scaled))
+        else:
+            for trial, params, fold in todo:
+                fit_fold(fitter, split, parts, scaled, trial, params, fold)
 
         fits = ctx.fits()
         means = [{"trial": t, **{score: float(np.mean([f["extra"][key] for f in fits

@@ -9,8 +9,9 @@ on the test set.
 and validates (and checkpoints) on the test split itself, so its "test accuracy" is optimistic.
 
 With `workers > 1` the configurations are shared out to worker processes, each pinned to one
-core with single-threaded XLA; every fit is seeded on its own, so the fits are the same ones a
-single process trains (a test compares them).
+core with single-threaded XLA; on a cluster (`--cluster`), each is a Dask task of its own. Every
+fit is seeded on its own, so the fits are the same ones a single process trains (tests compare
+them).
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ def search_holdout(ctx: Context, candidates: list[Candidate]) -> Outcome:
     fitter = ctx.fitter(len(candidates))
     todo = [(c.trial, c.params) for c in candidates if FitKey(c.trial) not in fitter.done]
     arrays = (x_train, y_train, x_val, y_val)
-    if ctx.workers > 1 and len(todo) > 1:
+    if ctx.cluster is not None:
+        ctx.cluster.fit(fitter, fit_trials, [([t],) for t in todo], shared=(arrays,))
+    elif ctx.workers > 1 and len(todo) > 1:
         fit_in_workers(fitter, arrays, todo, ctx.workers)
     else:
         fit_trials(fitter, arrays, todo)

@@ -163,8 +163,14 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[Params],
     from course import workers  # each joblib worker runs its setup first (no core to pin)
 
     setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
-    with parallel_config("loky", **setup), contextlib.ExitStack() as stack:
-        if ctx.workers > 1:  # show the workers' fits as the ledger receives them
+    with contextlib.ExitStack() as stack:
+        if ctx.cluster is not None:  # every fit a task on the Dask workers, recorded here
+            stack.enter_context(parallel_config("dask"))
+            search.set_params(n_jobs=-1)  # as many at once as the cluster has workers
+            locator.fitter = stack.enter_context(ctx.cluster.receiving(locator.fitter))
+        else:
+            stack.enter_context(parallel_config("loky", **setup))
+        if ctx.cluster is None and ctx.workers > 1:  # the workers' fits as the ledger has them
             stack.enter_context(locator.fitter.recorder.following())
             stack.callback(_end_joblib_workers)  # not idle for minutes beside the next method
         search.fit(split.x_dev, split.y_dev)

@@ -1,0 +1,231 @@
+"""Beyond one machine (`--cluster ADDRESS`, `$COURSE_DASK_SCHEDULER`): a study's fits on the
+workers of a Dask cluster, its ledger with the study process.
+
+The study process keeps everything durable: the SQLite ledger and the run folders. A worker may
+run on another machine with no share of the study's files, so it writes none of them: it trains
+each fit in a folder of its own and sends the fit's record, with its best-epoch checkpoint, back
+through a Dask queue named for the run (`Courier`); the study process alone writes them
+(`Cluster.receiving`), so no SQLite file is ever shared over a network. A fit whose worker dies
+is rescheduled by Dask and trained again from its start, and the ledger keeps one row per fit,
+so a study keeps every fit once. Every fit is seeded on its own, so the fits are the ones one
+process trains, whichever worker trains them.
+
+Dask is imported here, and this module only where a study runs on a cluster, so `course --help`
+and a study on one machine never load it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from distributed import Client, Queue, as_completed
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from course.errors import CourseError
+from course.fitting import Fitter
+from course.ledger import Ledger, Recorder
+from course.records import FitKey, FitRecord
+
+CONNECT_SECONDS = 10  # for the scheduler to answer
+WORKERS_SECONDS = 60  # for a first worker to join it
+POLL_SECONDS = 0.2  # how often the study process collects what the workers sent
+
+
+def _random_per_thread() -> None:
+    """Give each thread of this process its own Python random generator. A worker's event loop
+    draws from the process's one (heartbeat jitter, retries) while a fit runs in the task
+    thread, and Keras draws its default seeds from it (`SeedGenerator`, the initial weights):
+    shared, a fit would depend on when the loop last drew, and no two runs would agree."""
+    import random
+
+    if getattr(random, "per_thread", False):
+        return
+    local = threading.local()
+
+    def mine() -> random.Random:
+        if not hasattr(local, "generator"):
+            local.generator = random.Random()
+        return local.generator
+
+    def forward(name: str) -> Callable[..., Any]:
+        return lambda *args, **kwargs: getattr(mine(), name)(*args, **kwargs)
+
+    for name in random.__all__:
+        if callable(getattr(random.Random, name, None)):
+            setattr(random, name, forward(name))
+    random.per_thread = True
+
+
+class Prepare(WorkerPlugin):
+    """What every worker does before its first fit, and again when it restarts: load the study's
+    Keras backend (a worker started elsewhere may have another default). XLA keeps its threads:
+    single-threaded XLA rounds differently, and the fits would not be one process's."""
+
+    name = "course-prepare"
+
+    def __init__(self, backend: str, preload: tuple[str, ...]) -> None:
+        self.backend, self.preload = backend, preload
+
+    def setup(self, worker: Any) -> None:
+        from course import backend
+
+        _random_per_thread()
+        if "keras" not in sys.modules:
+            os.environ["KERAS_BACKEND"] = self.backend
+        loaded = backend.load(self.preload)
+        if loaded != self.backend:  # refused at once, not after an hour of other fits
+            raise CourseError(f"worker {worker.address}: Keras runs on {loaded} there, "
+                              f"the study on {self.backend}; restart it without "
+                              "KERAS_BACKEND")  # fmt: skip
+
+
+class Courier(Recorder):
+    """A run's recorder on a worker: each record goes, with the fit's checkpoint, into the run's
+    queue, for the study process to write; the worker's copy of the run's folder is local."""
+
+    def __init__(self, recorder: Recorder, queue: str) -> None:
+        super().__init__(recorder.run_id, recorder.ledger_path, recorder.seed,
+                         recorder.training, done=set(recorder.done))  # fmt: skip
+        self.queue, self.folder = queue, Path()
+
+    def write(self, record: FitRecord) -> None:
+        path = record.key.checkpoint(self.folder)
+        checkpoint = path.read_bytes() if path.exists() else None
+        Queue(self.queue).put(pickle.dumps((record, checkpoint)))  # plain bytes to the scheduler
+
+    def recorded(self, key: FitKey) -> dict[str, Any] | None:
+        raise RuntimeError("a worker cannot read the ledger: the study process decides resumes")
+
+
+_folders: dict[str, tempfile.TemporaryDirectory[str]] = {}  # run id -> this worker's folder
+
+
+class RemoteFitter(Fitter):
+    """A run's fitter as the workers get it: recording through a `Courier` into a folder of the
+    worker's own, with the checkpoints of the run's finished fits carried along, so that a
+    resumed search (scikit-learn reloads a finished fit rather than train it again) finds them
+    on any machine."""
+
+    def __init__(self, fitter: Fitter, queue: str) -> None:
+        super().__init__(Courier(fitter.recorder, queue), fitter.run_dir, fitter.schema,
+                         checkpoints=False)  # fmt: skip
+        self.recorder.folder = fitter.run_dir  # in the study process: its own folder
+        found = {k: k.checkpoint(fitter.run_dir) for k in fitter.done}
+        self.carried = {k: p.read_bytes() for k, p in found.items() if p.exists()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        run_id = self.recorder.run_id
+        if run_id not in _folders:
+            _folders[run_id] = tempfile.TemporaryDirectory(prefix=f"course-{run_id}-")
+        self.run_dir = self.recorder.folder = Path(_folders[run_id].name)
+        self.recorder.ledger_path = self.run_dir / "no-ledger"  # Fitter.begin checks its disk
+        for key, checkpoint in self.carried.items():
+            path = key.checkpoint(self.run_dir)
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(checkpoint)
+
+
+def _call(function: Callable[..., None], fitter: Fitter, *args: Any) -> None:
+    function(fitter, *args)
+
+
+class Cluster:
+    """A study's connection to a running Dask scheduler and its workers."""
+
+    def __init__(self, where: str, backend: str, preload: tuple[str, ...] = ()) -> None:
+        self.address = where
+        try:
+            # the default client: joblib's Dask backend and a worker's queue find it
+            self.client = Client(where, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError) as error:
+            raise CourseError(f"--cluster {where}: no Dask scheduler answers there "
+                              f"({type(error).__name__}); start one with "
+                              "`dask scheduler`") from None  # fmt: skip
+        try:
+            self.client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+        except TimeoutError:
+            self.client.close()
+            raise CourseError(f"--cluster {where}: no worker joined the scheduler in "
+                              f"{WORKERS_SECONDS} s; start one with `dask worker {where} "
+                              "--nthreads 1`") from None  # fmt: skip
+        threads = {w["nthreads"] for w in self.client.scheduler_info()["workers"].values()}
+        if threads != {1}:
+            self.client.close()
+            raise CourseError(f"--cluster {where}: a worker runs {max(threads)} threads; fits "
+                              "sharing a process would share Keras' seed, so start each worker "
+                              "with `--nthreads 1`")  # fmt: skip
+        self.client.register_plugin(Prepare(backend, preload))
+
+    def close(self) -> None:
+        self.client.close()
+
+    @contextmanager
+    def receiving(self, fitter: Fitter) -> Iterator[RemoteFitter]:
+        """While the block runs, the run's fits arrive from the workers (and from the study
+        process itself, where a library fits there) and are written here, one thread, one
+        SQLite connection; yields the fitter to send to them. Leaving the block collects the
+        last ones: a worker's queue entry is in before its task ends."""
+        recorder = fitter.recorder
+        name = f"course-{recorder.run_id}-{uuid.uuid4().hex[:8]}"
+        queue = Queue(name, client=self.client)
+        stop, failed = threading.Event(), []
+
+        def write(ledger: Ledger) -> None:
+            for blob in queue.get(batch=True):
+                record, checkpoint = pickle.loads(blob)
+                if checkpoint is not None:
+                    path = record.key.checkpoint(fitter.run_dir)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(checkpoint)
+                ledger.record(recorder.run_id, record)  # one row per fit, a repeat replaces it
+                recorder.advance(record.key, record.outcome.val_accuracy)
+
+        def collect() -> None:
+            ledger = Ledger(recorder.ledger_path)  # this thread's own connection
+            try:
+                while True:
+                    stopping = stop.wait(POLL_SECONDS)
+                    write(ledger)
+                    if stopping:
+                        return
+            except BaseException as error:  # raised in the study's thread, below
+                failed.append(error)
+            finally:
+                ledger.close()
+
+        thread = threading.Thread(target=collect, name=f"receive {name}", daemon=True)
+        thread.start()
+        try:
+            yield RemoteFitter(fitter, name)
+        finally:
+            stop.set()
+            thread.join()
+        if failed:
+            raise failed[0]
+
+    def fit(self, fitter: Fitter, function: Callable[..., None],
+            calls: list[tuple[Any, ...]], shared: tuple[Any, ...] = ()) -> None:  # fmt: skip
+        """`function(fitter, *shared, *call)` for every call, each a task of its own on the
+        workers, `shared` sent once to every worker; returns when every fit is recorded here."""
+        if not calls:
+            return
+        with self.receiving(fitter) as remote:
+            sent = self.client.scatter(list(shared), broadcast=True) if shared else []
+            run_id = fitter.recorder.run_id
+            futures = [self.client.submit(_call, function, remote, *sent, *call, pure=False,
+                                          key=f"{run_id}-{n}-{uuid.uuid4().hex[:6]}")
+                       for n, call in zip(itertools.count(), calls)]  # fmt: skip
+            for future in as_completed(futures):
+                future.result()  # a fit's error, raised here

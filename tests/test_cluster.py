@@ -1,0 +1,138 @@
+"""`--cluster`: a real `dask scheduler` and two `dask worker` processes on 127.0.0.1
+(dashboards off), a quick study through them equal to the one-process study fit for fit, a
+worker SIGKILLed mid-run changing nothing, and a scheduler that is not there refused in one
+line. Every process a test starts is stopped by it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import dataset_source, error_line, ledger_fits, read_csv, run_course
+
+# the methods whose fits go out as Dask work: the grid loop's and the CV study's as futures,
+# GridSearchCV's (and so every scikit-learn search's) under joblib's Dask backend
+SENT = ["grid-search-cv", "cv-study"]  # and the grid loop: the test that kills a worker
+COLUMNS = ("trial", "fold", "rung", "epochs_run", "best_epoch", "val_accuracy", "val_loss",
+           "cv_fold_score", "test_accuracy", "learning_rate", "units",
+           "input_activation")  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _dask(*args: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_" + args[0],
+                                 *args[1:]], stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+
+
+@contextmanager
+def cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    """A scheduler and `workers` single-threaded workers without nannies (a SIGKILL ends a
+    worker for good), all on the loopback, with no dashboard; yields the address and the
+    worker processes, and stops everything on the way out."""
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    started = [_dask("scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                     "--no-dashboard", log=folder / "scheduler.log")]  # fmt: skip
+    try:
+        time.sleep(1)
+        started += [_dask("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                          "--host", "127.0.0.1", "--name", f"w{n}",
+                          log=folder / f"worker-{n}.log") for n in range(workers)]  # fmt: skip
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(workers, timeout=60)
+        yield address, started[1:]
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _fits(folder: Path, method: str, variants: bool = True) -> list[tuple[str, ...]]:
+    """The fits of a method (and of its variants, `method[...]`), timing aside, in order."""
+    rows = read_csv(folder / "docs" / "generated" / "data" / "trials.csv")
+    named = (lambda r: r["method"].split("[")[0]) if variants else (lambda r: r["method"])
+    return sorted(tuple(r.get(c, "") for c in COLUMNS) for r in rows if named(r) == method)
+
+
+def test_a_study_on_two_workers_trains_the_one_process_fits(
+    workdir: Path, quick_study: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with cluster(tmp_path_factory.mktemp("dask")) as (address, _):
+        only = [arg for slug in SENT for arg in ("--only", slug)]
+        proc = run_course("run-all", "--profile", "quick", *only, "--cluster", address,
+                          cwd=workdir)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for method in SENT:
+        ours = _fits(workdir, method)
+        assert ours and ours == _fits(quick_study, method), method
+    results = {r["method"]: r for r in read_csv(workdir / "docs/generated/data/results.csv")}
+    for r in read_csv(quick_study / "docs/generated/data/results.csv"):
+        if r["method"] in results:
+            for column in ("selection_score", "test_accuracy", "learning_rate", "units"):
+                assert results[r["method"]][column] == r[column], (r["method"], column)
+
+
+def test_a_worker_killed_mid_run_changes_nothing(
+    workdir: Path, quick_study: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The cluster's address from $COURSE_DASK_SCHEDULER; one of the two workers SIGKILLed
+    once two fits are in: Dask gives its fit to the other, and the ledger has every fit once,
+    the same fits as one process."""
+    with cluster(tmp_path_factory.mktemp("dask")) as (address, workers):
+        env = {**os.environ, "COURSE_DATA_URL": dataset_source(), "COURSE_DASK_SCHEDULER": address}
+        study = subprocess.Popen([sys.executable, "-m", "course", "run", "grid-loop", "--profile",
+                                  "quick"], cwd=workdir, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 300
+            ledger = workdir / "runs" / "ledger.sqlite"
+            while study.poll() is None and time.monotonic() < deadline:
+                if ledger.exists() and len(ledger_fits(workdir)) >= 2:
+                    break
+                time.sleep(0.05)
+            before = len(ledger_fits(workdir))
+            workers[0].send_signal(signal.SIGKILL)
+            _, stderr = study.communicate(timeout=300)
+        finally:
+            if study.poll() is None:
+                study.kill()
+    assert 2 <= before < 8, "the kill must land mid-run"
+    assert workers[0].returncode == -signal.SIGKILL
+    assert study.returncode == 0, stderr[-3000:]
+    fits = ledger_fits(workdir)
+    assert len(fits) == 8 and {key[1] for key in fits} == set(range(8))  # every trial once
+    assert _fits(workdir, "grid-loop") == _fits(quick_study, "grid-loop", variants=False)
+    (run,) = read_csv(workdir / "docs/generated/data/results.csv")  # its model: a checkpoint
+    assert (workdir / "runs" / run["run_id"] / "final-model.zip").is_file()  # sent back
+
+
+def test_a_scheduler_that_is_not_there_is_one_line_and_nothing_written(workdir: Path) -> None:
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    proc = run_course("run", "grid-loop", "--profile", "quick", "--cluster", address,
+                      cwd=workdir, timeout=120)  # fmt: skip
+    line = error_line(proc)
+    assert f"--cluster {address}: no Dask scheduler answers there" in line
+    assert not (workdir / "runs" / "ledger.sqlite").exists()
+    assert not (workdir / "docs").exists()
