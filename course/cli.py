@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -158,6 +160,22 @@ def _workers(workers: int | None) -> int:
     return workers or WORKERS
 
 
+@contextmanager
+def _cluster(address: str | None, preload: tuple[str, ...] = ()) -> Iterator[Any]:
+    """The Dask cluster at `address` (`course.cluster`) while the block runs, or None."""
+    if address is None:
+        yield None
+        return
+    from course import backend
+    from course.cluster import Cluster
+
+    connected = Cluster(address, backend.load(preload), preload)
+    try:
+        yield connected
+    finally:
+        connected.close()
+
+
 def _study(plan: list[tuple[str, str]], prof, fresh: bool, workers: int | None,
            to: Path | None = None, cluster: str | None = None) -> None:  # fmt: skip
     """Train, then export (after every run, so an interrupted study keeps what finished; to
@@ -171,8 +189,12 @@ def _study(plan: list[tuple[str, str]], prof, fresh: bool, workers: int | None,
         with _generated():
             _export(ledger, prof, study.data_sha256, to or GENERATED_DIR)
 
-    runs = run_study(plan, prof, fresh=fresh, workers=_workers(workers), after_run=after_run,
-                     cluster=cluster)  # fmt: skip
+    from course.registry import method
+
+    preload = tuple(sorted({name for slug, _ in plan for name in method(slug).preload}))
+    with _cluster(cluster, preload) as connected:
+        runs = run_study(plan, prof, fresh=fresh, workers=_workers(workers),
+                         after_run=after_run, cluster=connected)  # fmt: skip
     _report_if_exported()
     _summary(runs, to or GENERATED_DIR)
 
@@ -440,6 +462,7 @@ def lab(
         int | None,
         typer.Option(min=1, max=64, help="Worker processes (default: one per core)."),
     ] = None,
+    cluster: ClusterOpt = None,
     list_: Annotated[
         bool, typer.Option("--list", help="List the tables and searchers, and run nothing.")
     ] = False,
@@ -468,17 +491,19 @@ def lab(
         settings.update(repeats=repeats, cheap_repeats=max(repeats, settings["cheap_repeats"]),
                         curves=settings["curves"] | {"repeats": repeats})  # fmt: skip
     plan = Plan.from_settings(settings)
-    trained = curves.train(prof, settings["curves"], _workers(workers))
-    jobs = [*plan.searches(), *plan.replays(trained)]
-    ledger = Ledger(LEDGER_FILE)
-    try:
-        with counter("lab searches") as progress:
-            records = run(jobs, ledger, workers or default_workers(), progress)
-        with _generated():
-            export.write(plan, records, trained, GENERATED_DATA_DIR)
-            render_lab()
-    finally:
-        ledger.close()
+    preload = tuple(sorted({s.imports for s in plan.searches()}))
+    with _cluster(cluster, preload) as connected:
+        trained = curves.train(prof, settings["curves"], _workers(workers), connected)
+        jobs = [*plan.searches(), *plan.replays(trained)]
+        ledger = Ledger(LEDGER_FILE)
+        try:
+            with counter("lab searches") as progress:
+                records = run(jobs, ledger, workers or default_workers(), progress, connected)
+            with _generated():
+                export.write(plan, records, trained, GENERATED_DATA_DIR)
+                render_lab()
+        finally:
+            ledger.close()
     typer.echo(f"lab: {len(records)} searches, {GENERATED_DATA_DIR}/lab.csv.gz")
 
 

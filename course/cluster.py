@@ -215,6 +215,13 @@ class Cluster:
         if failed:
             raise failed[0]
 
+    def map(self, function: Callable[[Any], Any], items: list[Any]) -> Iterator[tuple[Any, Any]]:
+        """`function(item)` for every item, each a task of its own; yields (item, result) as
+        each finishes, for the study process to record."""
+        futures = {self.client.submit(function, item, pure=False): item for item in items}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
     def fit(self, fitter: Fitter, function: Callable[..., None],
             calls: list[tuple[Any, ...]], shared: tuple[Any, ...] = ()) -> None:  # fmt: skip
         """`function(fitter, *shared, *call)` for every call, each a task of its own on the

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course import backend, locks
 from course.config import Profile
@@ -32,6 +33,9 @@ from course.space import BATCH_SIZE
 from course.speed import settings
 from course.stats import accuracy_ci
 from course.study import Context
+
+if TYPE_CHECKING:
+    from course.cluster import Cluster
 
 
 def speed_settings(workers: int, cluster: str | None = None) -> dict[str, object]:
@@ -147,28 +151,23 @@ def run_study(
     fresh: bool = False,
     workers: int = 1,
     after_run: Callable[[Ledger, Study], None] | None = None,
-    cluster: str | None = None,
+    cluster: Cluster | None = None,
 ) -> list[Run]:
     """Run each (slug, protocol) of `plan` in order, once per seed of the profile's repeats
     (all of the first seed before the next); finished fits are never repeated, and a run
     another process holds is waited for. `after_run` is called after every run (the CLI
-    exports there, so an interrupted study keeps it). `cluster`: a Dask scheduler's address,
-    where the methods that share out their fits send them (`course.cluster`)."""
+    exports there, so an interrupted study keeps it). `cluster`: the Dask workers the methods
+    that share out their fits send them to (`course.cluster`)."""
     units = expand(plan, profile)
     dataset = load_dataset(profile.data)
     for seed in profile.seeds:  # refuse what this data cannot feed, before anything loads
         seeded = profile.seeded(seed)
         check_data(seeded, split(dataset, seeded.split_seed, profile.test_size), units)
-    preload = sorted({name for u in units for name in method(u.slug).preload})
     study = Study(
-        profile, dataset.path, sha256_of(dataset.path), backend.load(preload),
-        shlex.join(["course", *sys.argv[1:]]), workers, cluster,
+        profile, dataset.path, sha256_of(dataset.path),
+        backend.load({name for u in units for name in method(u.slug).preload}),
+        shlex.join(["course", *sys.argv[1:]]), workers, cluster.address if cluster else None,
     )  # fmt: skip
-    connected = None
-    if cluster is not None:
-        from course.cluster import Cluster
-
-        connected = Cluster(cluster, study.backend, tuple(preload))
     ledger = Ledger(LEDGER_FILE)
     runs = []
     try:
@@ -182,7 +181,7 @@ def run_study(
                     if not _finished(ledger, run):
                         shared = split(dataset, seeded.split_seed, seeded.test_size)
                         ctx = Context(seeded, shared, unit.settings, unit.protocol, ledger, run,
-                                      progress, workers, connected)  # fmt: skip
+                                      progress, workers, cluster)  # fmt: skip
                         try:
                             train(ctx, fresh)
                         except BaseException:
@@ -195,6 +194,4 @@ def run_study(
                     runs.append(run)
     finally:
         ledger.close()
-        if connected is not None:
-            connected.close()
     return runs

@@ -1,5 +1,5 @@
 """`--cluster`: a real `dask scheduler` and two `dask worker` processes on 127.0.0.1
-(dashboards off), a quick study through them equal to the one-process study fit for fit, a
+(dashboards off), a quick study and a lab through them equal to one machine's fit for fit, a
 worker SIGKILLed mid-run changing nothing, and a scheduler that is not there refused in one
 line. Every process a test starts is stopped by it."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import dataset_source, error_line, ledger_fits, read_csv, run_course
+from tests.conftest import (
+    LAB_PROFILE,
+    dataset_source,
+    error_line,
+    ledger_fits,
+    read_csv,
+    run_course,
+)
 
 # the methods whose fits go out as Dask work: the grid loop's and the CV study's as futures,
 # GridSearchCV's (and so every scikit-learn search's) under joblib's Dask backend
@@ -76,13 +84,19 @@ def _fits(folder: Path, method: str, variants: bool = True) -> list[tuple[str, .
     return sorted(tuple(r.get(c, "") for c in COLUMNS) for r in rows if named(r) == method)
 
 
-def test_a_study_on_two_workers_trains_the_one_process_fits(
-    workdir: Path, quick_study: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+@pytest.fixture(scope="module")
+def dask_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One cluster for the tests that leave its workers alive."""
     with cluster(tmp_path_factory.mktemp("dask")) as (address, _):
-        only = [arg for slug in SENT for arg in ("--only", slug)]
-        proc = run_course("run-all", "--profile", "quick", *only, "--cluster", address,
-                          cwd=workdir)  # fmt: skip
+        yield address
+
+
+def test_a_study_on_two_workers_trains_the_one_process_fits(
+    workdir: Path, quick_study: Path, dask_address: str
+) -> None:
+    only = [arg for slug in SENT for arg in ("--only", slug)]
+    proc = run_course("run-all", "--profile", "quick", *only, "--cluster", dask_address,
+                      cwd=workdir)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     for method in SENT:
         ours = _fits(workdir, method)
@@ -92,6 +106,31 @@ def test_a_study_on_two_workers_trains_the_one_process_fits(
         if r["method"] in results:
             for column in ("selection_score", "test_accuracy", "learning_rate", "units"):
                 assert results[r["method"]][column] == r[column], (r["method"], column)
+
+
+def _lab(folder: Path) -> tuple[dict[str, tuple[str, str]], list[tuple]]:
+    """The lab's searches (evaluations and importance estimates, timing aside) and its
+    curves' fits, from the ledger."""
+    db = sqlite3.connect(folder / "runs" / "ledger.sqlite")
+    try:
+        searches = {k: (e, x) for k, e, x in db.execute("SELECT key, evaluations, extra FROM lab")}
+        fits = db.execute("SELECT run_id, trial, fold, rung, epochs_run, best_epoch, "
+                          "val_accuracy, val_loss FROM fits").fetchall()  # fmt: skip
+    finally:
+        db.close()
+    return searches, sorted(fits)
+
+
+def test_the_lab_on_two_workers_is_the_lab_in_processes(
+    workdir: Path, lab_folder: Path, dask_address: str
+) -> None:
+    """Its curves as grid-loop fits, its searches and replays as a task each."""
+    proc = run_course("lab", "--config", str(LAB_PROFILE), "--cluster", dask_address,
+                      cwd=workdir)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ours, theirs = _lab(workdir), _lab(lab_folder)
+    assert ours[0] and ours[1], "searches and curves"
+    assert ours == theirs
 
 
 def test_a_worker_killed_mid_run_changes_nothing(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from course.records import FitKey
 from course.runner import Study
 from course.space import EPOCHS, Space
 from course.study import CLEAN, CURVES, Context
+
+if TYPE_CHECKING:
+    from course.cluster import Cluster
 
 NAME = "telecust/curves"  # the curves as a table, beside the lookup tables' names
 
@@ -77,15 +80,18 @@ def _unit(settings: dict[str, Any], init_seed: int) -> Unit:
     return Unit(CURVES, CLEAN, f"init{init_seed}", {"max_epochs": settings["max_epochs"]})
 
 
-def train(profile: Profile, settings: dict[str, Any], workers: int = 1) -> Curves:
+def train(profile: Profile, settings: dict[str, Any], workers: int = 1,
+          cluster: Cluster | None = None) -> Curves:  # fmt: skip
     """Train (or resume) the curves under each seed, always on telecust (the lab's pages
-    discuss its curves), whatever the profile's `[data]`; return them as a table."""
-    from course.methods.grid_loop import fit_in_workers, fit_trials
+    discuss its curves), whatever the profile's `[data]`; return them as a table; on
+    `cluster`'s workers if given."""
+    from course.methods.grid_loop import fit_anywhere
 
     dataset = load_dataset()
     sha256 = sha256_of(dataset.path)
     profile = replace(profile, data=DataSpec())
-    study = Study(profile, dataset.path, sha256, backend.load(), "course lab", workers)
+    study = Study(profile, dataset.path, sha256, backend.load(), "course lab", workers,
+                  cluster.address if cluster else None)  # fmt: skip
     shared = split(dataset, profile.split_seed, profile.test_size)
     ledger = Ledger(LEDGER_FILE)
     runs = []
@@ -99,17 +105,14 @@ def train(profile: Profile, settings: dict[str, Any], workers: int = 1) -> Curve
                     run = ledger.open_run(new)
                     if run.finished_at is None:
                         ctx = Context(seeded, shared, unit.settings, CLEAN, ledger, run,
-                                      progress, workers)  # fmt: skip
+                                      progress, workers, cluster)  # fmt: skip
                         grid = seeded.space.grid()
                         fitter = ctx.fitter(len(grid))
                         arrays = holdout_scaled(shared, seeded.split_seed,
                                                 seeded.validation_size)[:4]  # fmt: skip
                         todo = [(t, p) for t, p in enumerate(grid) if FitKey(t) not in fitter.done]
                         with clock(ledger.path, run.run_id):
-                            if workers > 1 and len(todo) > 1:
-                                fit_in_workers(fitter, arrays, todo, workers)
-                            else:
-                                fit_trials(fitter, arrays, todo)
+                            fit_anywhere(fitter, arrays, todo, workers, cluster)
                         ledger.finish_run(run.run_id)
                 runs.append((seeded, run.run_id))
         return _read(ledger, runs, profile.training.monitor)

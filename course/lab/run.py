@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from course.lab import fidelity, searchers, tables
 from course.lab.curves import NAME, Curves
 from course.lab.tables import Table
 from course.ledger import Ledger
+
+if TYPE_CHECKING:
+    from course.cluster import Cluster
 
 CHEAP = (searchers.GRID, searchers.RANDOM, searchers.SOBOL)  # milliseconds a search
 
@@ -197,10 +200,11 @@ def _run(job: Job) -> dict[str, Any]:
 
 
 def run(planned: Sequence[Job], ledger: Ledger, workers: int,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[int, int], None] | None = None, cluster: Cluster | None = None,
         ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Run what the ledger lacks (in `workers` processes), return every planned job's record
-    by key; `progress(done, total)` after each."""
+    """Run what the ledger lacks (in `workers` processes, or a Dask task each on `cluster`),
+    return every planned job's record by key; `progress(done, total)` after each. The records
+    are written here, as each job finishes."""
     done = ledger.lab()
     # the slow jobs first, so that the workers finish together
     todo = sorted((s for s in planned if s.key not in done), key=lambda s: not s.slow)
@@ -209,28 +213,31 @@ def run(planned: Sequence[Job], ledger: Ledger, workers: int,
     preload = tuple(sorted({s.imports for s in todo}))
     if progress:
         progress(finished, len(planned))
-    if workers > 1 and len(todo) > 1:
+
+    def record(job: Job, result: dict[str, Any]) -> None:
+        nonlocal finished
+        ledger.record_lab(job.key, **result)
+        finished += 1
+        if progress:
+            progress(finished, len(planned))
+
+    if cluster is not None:
+        for job, result in cluster.map(_run, todo):
+            record(job, result)
+    elif workers > 1 and len(todo) > 1:
         spawn = multiprocessing.get_context("spawn")  # fresh interpreters, as every worker
         with ProcessPoolExecutor(workers, spawn, initializer=_worker, initargs=(preload,)) as pool:
             pending = {pool.submit(_run, s): s for s in todo}
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in ready:
-                    job = pending.pop(future)
-                    result = future.result()
-                    ledger.record_lab(job.key, **result)
-                    finished += 1
-                    if progress:
-                        progress(finished, len(planned))
+                    record(pending.pop(future), future.result())
     elif todo:
         from course import backend
 
         backend.load(preload)
         for job in todo:
-            ledger.record_lab(job.key, **job.run())
-            finished += 1
-            if progress:
-                progress(finished, len(planned))
+            record(job, job.run())
     done = ledger.lab()
     return {s.key: done[s.key] for s in planned}
 

@@ -30,6 +30,8 @@ from course.workers import running
 if TYPE_CHECKING:  # numpy loads with the fits, not when `course` lists its methods
     import numpy as np
 
+    from course.cluster import Cluster
+
 Trials = list[tuple[int, dict[str, Any]]]  # (trial number, configuration)
 
 
@@ -57,6 +59,17 @@ def fit_in_workers(fitter: Fitter, arrays: tuple[np.ndarray, ...], trials: Trial
     args = [(fitter, arrays, share, core) for core, share in enumerate(shares) if share]
     with fitter.recorder.following(), running(_worker, args, fitter.recorder.run_id):
         pass  # leaving the block waits for the workers, then reads the ledger once more
+
+
+def fit_anywhere(fitter: Fitter, arrays: tuple[np.ndarray, ...], trials: Trials, workers: int,
+                 cluster: Cluster | None) -> None:  # fmt: skip
+    """Train `trials` on the cluster (a Dask task each), in `workers` processes, or here."""
+    if cluster is not None:
+        cluster.fit(fitter, fit_trials, [([t],) for t in trials], shared=(arrays,))
+    elif workers > 1 and len(trials) > 1:
+        fit_in_workers(fitter, arrays, trials, workers)
+    else:
+        fit_trials(fitter, arrays, trials)
 
 
 class GridLoop(Method):
@@ -88,13 +101,7 @@ def search_holdout(ctx: Context, candidates: list[Candidate]) -> Outcome:
                                           profile.validation_size, ctx.protocol)  # fmt: skip
     fitter = ctx.fitter(len(candidates))
     todo = [(c.trial, c.params) for c in candidates if FitKey(c.trial) not in fitter.done]
-    arrays = (x_train, y_train, x_val, y_val)
-    if ctx.cluster is not None:
-        ctx.cluster.fit(fitter, fit_trials, [([t],) for t in todo], shared=(arrays,))
-    elif ctx.workers > 1 and len(todo) > 1:
-        fit_in_workers(fitter, arrays, todo, ctx.workers)
-    else:
-        fit_trials(fitter, arrays, todo)
+    fit_anywhere(fitter, (x_train, y_train, x_val, y_val), todo, ctx.workers, ctx.cluster)
 
     # --8<-- [start:final]
     chosen = pick(ctx.fits(), profile.selection)  # the same rule as every method's
