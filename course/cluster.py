@@ -137,6 +137,42 @@ class RemoteFitter(Fitter):
                 path.write_bytes(checkpoint)
 
 
+class RelayTrial:
+    """A worker's stand-in for a trial of the study process (Optuna's): what a pruning callback
+    reports goes to the study process, which hands it to the trial, asks the pruner and sends
+    the answer back (`Cluster.relay`). Answers carry their step, so a fit restarted on another
+    worker never reads an answer meant for the worker that died."""
+
+    def __init__(self, number: int, name: str) -> None:
+        self.number, self.name = number, name
+        self.step = 0
+
+    def report(self, value: float, step: int) -> None:
+        self.step = step
+        Queue(f"{self.name}-reports").put((value, step))
+
+    def should_prune(self) -> bool:
+        answers = Queue(f"{self.name}-answers")
+        while True:
+            try:
+                step, prune = answers.get(timeout=POLL_SECONDS * 5)
+            except TimeoutError:
+                if _abandoned():  # the study process is gone: free this worker for its rerun
+                    raise RuntimeError(f"{self.name}: the study stopped asking") from None
+                continue
+            if step == self.step:
+                return prune
+
+
+def _abandoned() -> bool:
+    """Whether the task this thread runs is no longer wanted (its client went away)."""
+    from distributed import get_worker
+    from distributed.worker import thread_state
+
+    task = get_worker().state.tasks.get(getattr(thread_state, "key", None))
+    return task is None or task.state in ("cancelled", "released", "forgotten")
+
+
 def _call(function: Callable[..., None], fitter: Fitter, *args: Any) -> None:
     function(fitter, *args)
 
@@ -214,6 +250,27 @@ class Cluster:
             thread.join()
         if failed:
             raise failed[0]
+
+    @property
+    def size(self) -> int:
+        """How many workers the scheduler has now."""
+        return len(self.client.scheduler_info()["workers"])
+
+    def relay(self, trial: Any, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args, stand_in)` on a worker, where `stand_in` (a `RelayTrial`) relays
+        to `trial` here: its reports, and `trial.should_prune()`'s answers back."""
+        stand_in = RelayTrial(trial.number, f"course-trial-{uuid.uuid4().hex[:12]}")
+        reports, answers = Queue(f"{stand_in.name}-reports"), Queue(f"{stand_in.name}-answers")
+        future = self.client.submit(function, *args, stand_in, pure=False)
+        while True:
+            try:
+                value, step = reports.get(timeout=POLL_SECONDS)
+            except TimeoutError:
+                if future.done():  # a fit that waits for an answer is never done
+                    return future.result()
+                continue
+            trial.report(value, step)
+            answers.put((step, trial.should_prune()))
 
     def map(self, function: Callable[[Any], Any], items: list[Any]) -> Iterator[tuple[Any, Any]]:
         """`function(item)` for every item, each a task of its own; yields (item, result) as

@@ -232,12 +232,13 @@ def split(dataset: Dataset, seed: int, test_size: float) -> Split:
     schema = dataset.schema
     x = dataset.frame[list(schema.features)]
     y = np.searchsorted(np.asarray(schema.labels), dataset.frame[schema.target].to_numpy())
-    x_dev, x_test, y_dev, y_test = _stratified(x, y, test_size, seed, "test_size", schema)
+    x_dev, x_test, y_dev, y_test = _stratified(x, y, test_size, seed, "test_size", schema,
+                                                 "the table's rows")  # fmt: skip
     return Split(x_dev, y_dev, x_test, y_test, schema)
 
 
 def _stratified(x: pd.DataFrame, y: np.ndarray, size: float, seed: int, key: str,
-                schema: Schema) -> list:  # fmt: skip
+                schema: Schema, rows: str) -> list:  # fmt: skip
     """train_test_split, stratified; a split too small for every class is one clear line."""
     import numpy as np
     from sklearn.model_selection import train_test_split
@@ -246,8 +247,8 @@ def _stratified(x: pd.DataFrame, y: np.ndarray, size: float, seed: int, key: str
     if counts.min() < 2:
         rarest = schema.labels[int(counts.argmin())]
         raise CourseError(f"{key}: class {rarest!r} of {schema.target!r} has {counts.min()} "
-                          f"of these {len(y)} rows; a stratified split needs at least 2 of "
-                          "every class")  # fmt: skip
+                          f"of {rows} ({len(y)}); a stratified split needs at least 2 of "
+                          "every class: add rows of it, or leave it out")  # fmt: skip
     try:
         return train_test_split(x, y, test_size=size, stratify=y, random_state=seed)
     except ValueError as exc:
@@ -270,7 +271,8 @@ def holdout(split: Split, seed: int, validation_size: float) -> tuple[Any, ...]:
     """A stratified train/validation split of the development rows (never the test rows):
     x_train, y_train, x_val, y_val."""
     x_train, x_val, y_train, y_val = _stratified(split.x_dev, split.y_dev, validation_size,
-                                                 seed, "validation_size", split.schema)  # fmt: skip
+                                                 seed, "validation_size", split.schema,
+                                                 "the development rows")  # fmt: skip
     return x_train, y_train, x_val, y_val
 
 

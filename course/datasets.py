@@ -165,7 +165,8 @@ def _copy_local(url: str, output_file: str, _pooch: object) -> None:
     shutil.copyfile(path, output_file)
 
 
-def download(src: str, dest: Path, sha256: str | None) -> Path:
+def download(src: str, dest: Path, sha256: str | None,
+             fix: str = "point [data] file at a local copy") -> Path:  # fmt: skip
     """Make sure `dest` holds `src`'s file (with `sha256`, when given), downloading it if it
     is missing or differs."""
     import pooch
@@ -183,15 +184,15 @@ def download(src: str, dest: Path, sha256: str | None) -> Path:
         if isinstance(exc, ValueError):
             raise CourseError(f"{src}: SHA-256 does not match {sha256[:8]}…{sha256[-6:]}; "
                               "the file was not saved") from None  # fmt: skip
-        raise CourseError(f"could not download {src} ({type(exc).__name__}); set ${URL_ENV} "
-                          "(telecust) or [data] file to a local copy") from None  # fmt: skip
+        raise CourseError(f"could not download {src} ({type(exc).__name__}); "
+                          f"{fix}") from None  # fmt: skip
     Path(path).chmod(0o644)  # pooch's temporary file was private
     return Path(path)
 
 
 def fetch(url: str | None = None, dest: Path = DATA_FILE) -> Path:
     """Make sure `dest` holds the verified telecust table, downloading it if missing or corrupt."""
-    return download(source(url), dest, SHA256)
+    return download(source(url), dest, SHA256, f"set ${URL_ENV} to a local copy of telecust")
 
 
 def bundled(name: str, folder: Path = DATA_DIR) -> Path:

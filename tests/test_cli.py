@@ -11,8 +11,17 @@ import pytest
 
 from tests.conftest import error_line, run_course
 
-HEAVY = ("tensorflow", "jax", "keras", "keras_tuner", "scikeras", "torch", "sklearn", "dask",
-         "distributed")
+HEAVY = (
+    "tensorflow",
+    "jax",
+    "keras",
+    "keras_tuner",
+    "scikeras",
+    "torch",
+    "sklearn",
+    "dask",
+    "distributed",
+)
 
 PROBE = """
 import sys

@@ -5,6 +5,7 @@ line. Every process a test starts is stopped by it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from tests.conftest import (
     LAB_PROFILE,
     dataset_source,
     error_line,
+    kill_and_resume,
     ledger_fits,
     read_csv,
     run_course,
@@ -108,6 +110,56 @@ def test_a_study_on_two_workers_trains_the_one_process_fits(
                 assert results[r["method"]][column] == r[column], (r["method"], column)
 
 
+def test_optuna_asks_and_tells_here_and_prunes_on_the_workers(
+    workdir: Path, dask_address: str
+) -> None:
+    """The study process asks and tells, a worker trains, and every epoch's score crosses over
+    to the trial and the pruner's answer back. As with --workers, TPE's proposals depend on
+    which trials finished first, so what holds is the bookkeeping: every finished Optuna trial
+    is one ledger fit, pruned where Optuna says, with the scores the fit reported."""
+    import optuna
+
+    from tests.test_library_methods import PROFILE, _optuna_trials
+
+    proc = run_course("run", "optuna-tpe", "--profile", "quick", "--cluster", dask_address,
+                      cwd=workdir)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (result,) = read_csv(workdir / "docs/generated/data/results.csv")
+    study = {t.number: t for t in _optuna_trials(workdir, result["run_id"])}
+    wanted = PROFILE.methods["optuna-tpe"]["trials"]
+    assert wanted <= len(study) <= wanted + 1  # a trial already running when the study filled
+    db = sqlite3.connect(workdir / "runs" / "ledger.sqlite")
+    try:
+        fits = {n: (status, json.loads(h)) for n, status, h in
+                db.execute("SELECT trial, status, history FROM fits")}  # fmt: skip
+    finally:
+        db.close()
+    assert sorted(fits) == sorted(study)
+    monitor = PROFILE.training.monitor
+    for number, (status, history) in fits.items():
+        trial = study[number]
+        assert (status == "pruned") == (trial.state == optuna.trial.TrialState.PRUNED)
+        reported = [trial.intermediate_values[step] for step in sorted(trial.intermediate_values)]
+        assert reported == history[monitor], number  # every epoch's, in order
+    assert any(status == "pruned" for status, _ in fits.values()), "the pruner was asked"
+
+
+def test_a_study_killed_mid_run_resumes_on_the_cluster(workdir: Path, dask_address: str) -> None:
+    """SIGKILL the study process (its ledger and Optuna's journal are here), rerun: no
+    finished fit is trained again or lost, and the study fills up."""
+    from tests.test_library_methods import PROFILE, _optuna_trials
+
+    args = ("run", "optuna-tpe", "--profile", "quick", "--cluster", dask_address)
+    fits = kill_and_resume(workdir, *args, after_fits=2)
+    before, after = fits["before"], fits["after"]
+    assert 2 <= len(before) < len(after), "the kill must land mid-run"
+    assert all(after[key] == stamp for key, stamp in before.items())  # none repeated or lost
+    (result,) = read_csv(workdir / "docs/generated/data/results.csv")
+    finished = _optuna_trials(workdir, result["run_id"])
+    assert len(finished) >= PROFILE.methods["optuna-tpe"]["trials"]
+    assert {t.number for t in finished} == {key[1] for key in after}
+
+
 def _lab(folder: Path) -> tuple[dict[str, tuple[str, str]], list[tuple]]:
     """The lab's searches (evaluations and importance estimates, timing aside) and its
     curves' fits, from the ledger."""
@@ -175,3 +227,19 @@ def test_a_scheduler_that_is_not_there_is_one_line_and_nothing_written(workdir: 
     assert f"--cluster {address}: no Dask scheduler answers there" in line
     assert not (workdir / "runs" / "ledger.sqlite").exists()
     assert not (workdir / "docs").exists()
+
+
+def test_the_pages_table_reads_the_cluster_benchmark() -> None:
+    """The "Beyond one machine" page's measurements: each setup's seconds against one
+    process's, or a line saying how to measure them."""
+    import pandas as pd
+
+    from course.report.tables import cluster_bench
+
+    assert "scripts/cluster_bench.py" in cluster_bench(None)
+    bench = pd.DataFrame({"setup": ["one process", "2 Dask workers"], "workers": [0, 2],
+                          "cpus": [16, 16], "wall_seconds": [60.0, 40.0], "fits": [57, 57],
+                          "same_fits": ["yes", "yes"]})  # fmt: skip
+    text = cluster_bench(bench)
+    assert "| 2 Dask workers | 40.0 | 1.50x | 57 | yes |" in text
+    assert "Measured on 16 CPUs" in text

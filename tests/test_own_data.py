@@ -158,7 +158,7 @@ BAD = {
         f / "segments.csv", index=False), f'file = "segments.csv"\ntarget = "{TARGET}"', [],
         "holds one class only ('gold')"),
     "too rare to split": (lambda f: _rare(f, 1), f'file = "segments.csv"\ntarget = "{TARGET}"',
-                          [], "class 'rare' of 'segment' has 1 of these 600 rows"),
+                          [], "class 'rare' of 'segment' has 1 of the table's rows (600)"),
     "too rare for the folds": (lambda f: _rare(f, 4), f'file = "segments.csv"\ntarget = '
                                f'"{TARGET}"', [], "5 folds, but class 'rare' has"),
     "unreadable URL": (lambda f: None, 'file = "http://127.0.0.1:9/segments.csv"', [],

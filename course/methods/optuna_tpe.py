@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     import numpy as np
     import optuna
 
+    from course.cluster import Cluster
     from course.fitting import Fitter
+    from course.records import FitOutcome
 
 PRUNERS = ("successive-halving", "hyperband", "median", "none")
 JOURNAL = "optuna.journal"  # the study's storage, in the run's folder
@@ -140,17 +142,27 @@ class Job:
         """Train one trial's configuration on the holdout split, recording it (pruned or not)."""
         import optuna
 
+        # --8<-- [start:objective]
+        params = self.profile.space.suggest(trial)  # suggest_float(..., log=True) and so on
+        outcome, pruned = self.train(trial, params)  # in the ledger first
+        if pruned:
+            raise optuna.TrialPruned()  # Optuna keeps the scores it was told
+        return getattr(outcome, self.profile.training.monitor)  # the best epoch's score
+        # --8<-- [end:objective]
+
+    def train(self, trial: Any, params: dict[str, Any]) -> tuple[FitOutcome, bool]:
+        """Fit `params` as trial `trial.number`, reporting every epoch to `trial` (Optuna's,
+        or on a cluster worker its `RelayTrial`); return the recorded outcome and whether the
+        pruner stopped it."""
         from course.records import FitKey
         from course.space import split_params
         from course.speed import VALIDATION_BATCH_SIZE
 
         x_train, y_train, x_val, y_val = self.arrays
-        monitor = self.profile.training.monitor
-        # --8<-- [start:objective]
-        params = self.profile.space.suggest(trial)  # suggest_float(..., log=True) and so on
+        # --8<-- [start:train]
         fit = self.fitter.begin(FitKey(trial.number), params)
         model = self.fitter.model(params, len(x_train))
-        pruning = pruning_callback(trial, monitor)
+        pruning = pruning_callback(trial, self.profile.training.monitor)
         history = model.fit(
             x_train, y_train,
             validation_data=(x_val, y_val),
@@ -159,19 +171,17 @@ class Job:
             verbose=0,
             **split_params(params)[1],  # epochs and batch size
         )  # fmt: skip
-        outcome = fit.end(history.history, pruned=pruning.pruned)  # in the ledger first
-        if pruning.pruned:
-            raise optuna.TrialPruned()  # Optuna keeps the scores it was told
-        return getattr(outcome, monitor)  # the best epoch's, as the checkpoint holds
-        # --8<-- [end:objective]
+        return fit.end(history.history, pruned=pruning.pruned), pruning.pruned
+        # --8<-- [end:train]
 
-    def optimize(self, study: optuna.Study, trials: int | None, total: int) -> None:
+    def optimize(self, study: optuna.Study, trials: int | None, total: int,
+                 threads: int = 1) -> None:  # fmt: skip
         """Run trials until the study holds `total` finished ones (`trials`: at most this
-        many in this process; None: until the shared study is full)."""
+        many in this process; None: until the shared study is full), `threads` at once."""
         import optuna
 
         done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-        study.optimize(self.objective, n_trials=trials,
+        study.optimize(self.objective, n_trials=trials, n_jobs=threads,
                        callbacks=[optuna.study.MaxTrialsCallback(total, states=done)])  # fmt: skip
 
 
@@ -234,7 +244,9 @@ class OptunaTPE(Method):
         if finished:  # the sampler's state is not stored: seed it anew, not as at the start
             study = job.study(profile.search_seed + finished)
         if finished < trials:
-            if ctx.workers > 1:
+            if ctx.cluster is not None:
+                optimize_on_cluster(job, study, trials - finished, trials, ctx.cluster)
+            elif ctx.workers > 1:
                 optimize_in_workers(job, trials, ctx.workers)
             else:
                 job.optimize(study, trials - finished, trials)
@@ -252,6 +264,37 @@ class OptunaTPE(Method):
         path, y_pred = keep_final(final, preprocessing, ctx.split, ctx.run_dir)
         return Outcome(chosen.row["params"], chosen.row[profile.selection], path, y_pred,
                        chosen.tied)  # fmt: skip
+
+
+def optimize_on_cluster(job: Job, study: optuna.Study, trials: int, total: int,
+                        cluster: Cluster) -> None:  # fmt: skip
+    """On a Dask cluster: this process asks Optuna for trials, as many at once as the cluster
+    has workers (a thread each; TPE's constant liar counts the running ones), sends each fit
+    to a worker and relays its epoch reports to the trial, and the pruner's answers back. The
+    journal, the ledger and every tell stay here, so a rerun resumes as on one machine."""
+    from dataclasses import replace
+
+    with cluster.receiving(job.fitter) as remote:
+        relayed = RelayedJob(job.profile, job.settings, job.fitter, job.arrays, cluster,
+                             replace(job, fitter=remote))  # fmt: skip
+        relayed.optimize(study, trials, total, threads=cluster.size)
+
+
+@dataclass(frozen=True)
+class RelayedJob(Job):
+    """The study process's job on a cluster: each trial's training is a Dask task, `sent`
+    (the job with the workers' fitter) training it against a stand-in for the trial."""
+
+    cluster: Cluster | None = None
+    sent: Job | None = None
+
+    def train(self, trial: Any, params: dict[str, Any]) -> tuple[FitOutcome, bool]:
+        assert self.cluster is not None and self.sent is not None
+        return self.cluster.relay(trial, _train, self.sent, params)
+
+
+def _train(job: Job, params: dict[str, Any], trial: Any) -> tuple[FitOutcome, bool]:
+    return job.train(trial, params)
 
 
 def optimize_in_workers(job: Job, trials: int, workers: int) -> None:

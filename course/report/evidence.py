@@ -66,6 +66,7 @@ class Evidence:
     hyperband_plan = _File("data/hyperband_plan.csv", optional=True)  # the profile's schedule
     halving_plan = _File("data/halving_plan.csv", optional=True)  # HalvingRandomSearchCV's rounds
     benchmark = _File("data/benchmark.csv", optional=True)  # scripts/bench.py's table
+    cluster = _File("data/cluster.csv", optional=True)  # scripts/cluster_bench.py's table
     variance = _File("data/variance.csv", optional=True)  # `course variance`'s measurements
     # the seed notebook's study, exported beside this one (`course export --to`), if it was
     notebook_trials = _File(f"{NOTEBOOK_DIR}/data/trials.csv", optional=True, runs=True)

@@ -90,6 +90,16 @@ def dataset_facts(ev: Evidence) -> str:
     )
 
 
+def dataset_summary(ev: Evidence) -> str:
+    """The home page's sentence on the study's table, whichever it is."""
+    d, classes = ev.provenance["dataset"], ev.classes
+    about = d.get("about") or ""
+    about = f" Its rows: {about[0].lower()}{about[1:].rstrip('.')}." if about else ""
+    return (f"Its task, in the study on this site, is the *{d['title']}* table ({d['rows']} rows, "
+            f"{len(d['features'])} features): predict `{d['target']}`, one of {len(classes)} "
+            f"classes.{about} [The dataset](dataset.md) has the details.\n")  # fmt: skip
+
+
 def scoreboard(ev: Evidence) -> str:
     """Every search side by side (each method's page lists the configuration it chose), then
     apart the seed-protocol run (it chose on the test rows) and the untuned baseline (it
@@ -454,6 +464,22 @@ def benchmark(bench: pd.DataFrame | None) -> str:
         "the first run compiled, as every later run does. Each speed-up compares the same run "
         f"of `{base}`.\n"
     )
+
+
+def cluster_bench(bench: pd.DataFrame | None) -> str:
+    """scripts/cluster_bench.py's measurements: one process against N Dask workers."""
+    if bench is None or bench.empty:
+        return ("*No cluster benchmark has been run yet: `python scripts/cluster_bench.py` "
+                "measures it.*\n")  # fmt: skip
+    base = float(bench["wall_seconds"].iloc[0])
+    rows = [(r["setup"], f"{r['wall_seconds']:.1f}", f"{base / r['wall_seconds']:.2f}x",
+             r["fits"], r["same_fits"]) for _, r in bench.iterrows()]  # fmt: skip
+    return table(["setup", "seconds", "speed-up", "fits", "the same fits as one process"],
+                 rows) + (
+        f"\nMeasured on {int(bench['cpus'].iloc[0])} CPUs: `course run-all --profile quick "
+        "--only grid-search-cv --only cv-study`, the whole command, each setup from scratch, "
+        "the scheduler and the workers on the same machine as the study.\n"
+    )  # fmt: skip
 
 
 def paired(ev: Evidence) -> str:
@@ -865,16 +891,19 @@ def budgets(ev: Evidence) -> str:
     )  # fmt: skip
 
 
+def _minutes(minutes: float) -> str:
+    return f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'}"
+
+
 def _study_time(ev: Evidence) -> str:
     """What the whole study took, every seed of the repeats included: what an instructor who
     reruns it before a class has to plan for."""
     per_seed = ev.repeats.groupby("seed")["wall_seconds"].sum() / 60
     if len(per_seed) < 2:
-        return (f" The table is the whole study: {per_seed.sum():.0f} minutes of runs, under "
-                "one seed.")  # fmt: skip
+        return f" The table is the whole study: {_minutes(per_seed.sum())} of runs, under one seed."
     minutes = ", ".join(f"{m:.0f}" for m in per_seed)
     return (f" The table shows seed {ev.results['seed'].iloc[0]}'s runs; the study repeated "
-            f"every run under {len(per_seed)} seeds, {per_seed.sum():.0f} minutes of runs in "
+            f"every run under {len(per_seed)} seeds, {_minutes(per_seed.sum())} of runs in "
             f"all ({minutes} minutes per seed; the wall times of the runs added up, start-up "
             "and export between them not counted).")  # fmt: skip
 
@@ -961,7 +990,8 @@ def seed_space(ev: Evidence) -> str:
     parts = []
     if ev.notebook_trials is not None:
         p = ev.notebook_provenance or {}
-        where = (f"the `{p.get('profile', NOTEBOOK_PROFILE)}` study (exported to "
+        table = (p.get("dataset") or {}).get("title", "telecust")  # older exports: telecust
+        where = (f"the `{p.get('profile', NOTEBOOK_PROFILE)}` study on *{table}* (exported to "
                  f"`docs/generated/{NOTEBOOK_DIR}`, finished "
                  f"{str(p.get('finished_at', '?'))[:16].replace('T', ' ')} UTC)")  # fmt: skip
         parts.append(duplicates(ev.notebook_trials, ev.notebook_curves, where))
@@ -982,6 +1012,7 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
     made: dict[str, Callable[[], str]] = {
         "provenance": lambda: provenance(ev),
         "dataset-facts": lambda: dataset_facts(ev),
+        "dataset-summary": lambda: dataset_summary(ev),
         "summary": lambda: summary(ev, verdicts(ev)),
         "scoreboard": lambda: scoreboard(ev),
         "space": lambda: space(ev),
@@ -995,6 +1026,7 @@ def makers(ev: Evidence) -> dict[str, Callable[[], str]]:
         "seed-space": lambda: seed_space(ev),
         "cv-fractions": lambda: cv_fractions(ev),
         "benchmark": lambda: benchmark(ev.benchmark),
+        "cluster-bench": lambda: cluster_bench(ev.cluster),
         "paired": lambda: paired(ev),
         "optimism": lambda: optimism(ev),
         "cv-study": lambda: cv_study(ev),

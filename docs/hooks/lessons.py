@@ -104,7 +104,7 @@ def outline(page: Page) -> str:
     plan = schedule(lessons)
     lines = [f"In all, about {total} minutes ({total / 60:.1f} hours) of lessons and exercises, "
              f"in the order the site lists them, packed into {len(plan)} sessions of at most "
-             f"{SESSION} minutes each.", ""]  # fmt: skip
+             f"{SESSION} minutes each (a longer lesson has a session of its own).", ""]  # fmt: skip
     for n, group in enumerate(plan, 1):
         lines += [f"### Session {n} — about {sum(x.time for x in group)} minutes "
                   f"{{ #session-{n} }}", ""]  # fmt: skip
