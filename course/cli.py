@@ -93,9 +93,10 @@ ClusterOpt = Annotated[
         metavar="ADDRESS",
         envvar="COURSE_DASK_SCHEDULER",
         show_envvar=False,
-        help="A Dask scheduler (tcp://host:8786): the grid loop's, the CV study's and the "
-        "scikit-learn searches' fits run on its workers, the ledger stays here (default: "
-        "$COURSE_DASK_SCHEDULER, else this machine).",
+        help="A Dask scheduler (tcp://host:8786): the fits of the grid loop, quasi-random "
+        "search, CV study, scikit-learn searches and Optuna (and the lab's curves and "
+        "searches) run on its workers, the ledger stays here; KerasTuner's stay on this "
+        "machine (default: $COURSE_DASK_SCHEDULER, else this machine).",
     ),
 ]
 FreshOpt = Annotated[
@@ -169,7 +170,7 @@ def _cluster(address: str | None, preload: tuple[str, ...] = ()) -> Iterator[Any
     from course import backend
     from course.cluster import Cluster
 
-    connected = Cluster(address, backend.load(preload), preload)
+    connected = Cluster(address, backend.configure(), preload)  # Keras loads after: fail fast
     try:
         yield connected
     finally:

@@ -16,12 +16,13 @@ and a study on one machine never load it.
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import os
 import pickle
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from course.errors import CourseError
 from course.fitting import Fitter
 from course.ledger import Ledger, Recorder
+from course.paths import write_atomic
 from course.records import FitKey, FitRecord
 
 CONNECT_SECONDS = 10  # for the scheduler to answer
@@ -66,10 +68,15 @@ def _random_per_thread() -> None:
     random.per_thread = True
 
 
+_refused: list[str] = []  # why this worker must not fit (`Prepare`), checked by every task
+
+
 class Prepare(WorkerPlugin):
-    """What every worker does before its first fit, and again when it restarts: load the study's
-    Keras backend (a worker started elsewhere may have another default). XLA keeps its threads:
-    single-threaded XLA rounds differently, and the fits would not be one process's."""
+    """What every worker does before its first fit, whenever it joins: load the study's Keras
+    backend (a worker started elsewhere may have another default), and refuse to fit in a worker
+    of more than one thread. A refusal cannot stop a worker that joins later (Dask only logs a
+    plugin's error), so every task checks it first (`_call`) and fails the study in one line.
+    XLA keeps its threads: single-threaded XLA rounds some sums differently."""
 
     name = "course-prepare"
 
@@ -79,35 +86,46 @@ class Prepare(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         from course import backend
 
+        _refused.clear()
         _random_per_thread()
+        if worker.state.nthreads != 1:
+            _refused.append(f"worker {worker.address} runs {worker.state.nthreads} threads; fits "
+                            "sharing a process would share Keras' seed: start each worker with "
+                            "`--nthreads 1`")  # fmt: skip
+            return
         if "keras" not in sys.modules:
             os.environ["KERAS_BACKEND"] = self.backend
         loaded = backend.load(self.preload)
-        if loaded != self.backend:  # refused at once, not after an hour of other fits
-            raise CourseError(f"worker {worker.address}: Keras runs on {loaded} there, "
-                              f"the study on {self.backend}; restart it without "
-                              "KERAS_BACKEND")  # fmt: skip
+        if loaded != self.backend:  # Keras was loaded before, on another backend
+            _refused.append(f"worker {worker.address}: Keras runs on {loaded} there, the study "
+                            f"on {self.backend}; restart the worker")  # fmt: skip
 
 
 class Courier(Recorder):
     """A run's recorder on a worker: each record goes, with the fit's checkpoint, into the run's
     queue, for the study process to write; the worker's copy of the run's folder is local."""
 
-    def __init__(self, recorder: Recorder, queue: str) -> None:
+    def __init__(self, recorder: Recorder, queue: str, folder: Path) -> None:
         super().__init__(recorder.run_id, recorder.ledger_path, recorder.seed,
                          recorder.training, done=set(recorder.done))  # fmt: skip
-        self.queue, self.folder = queue, Path()
+        self.queue, self.folder = queue, folder
+        self.sender: Queue | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**super().__getstate__(), "sender": None}
 
     def write(self, record: FitRecord) -> None:
         path = record.key.checkpoint(self.folder)
         checkpoint = path.read_bytes() if path.exists() else None
-        Queue(self.queue).put(pickle.dumps((record, checkpoint)))  # plain bytes to the scheduler
+        if self.sender is None:
+            self.sender = Queue(self.queue)
+        self.sender.put(pickle.dumps((record, checkpoint)))  # plain bytes to the scheduler
 
     def recorded(self, key: FitKey) -> dict[str, Any] | None:
         raise RuntimeError("a worker cannot read the ledger: the study process decides resumes")
 
 
-_folders: dict[str, tempfile.TemporaryDirectory[str]] = {}  # run id -> this worker's folder
+_folders: dict[str, tempfile.TemporaryDirectory[str]] = {}  # queue -> this worker's run folder
 
 
 class RemoteFitter(Fitter):
@@ -117,18 +135,17 @@ class RemoteFitter(Fitter):
     on any machine."""
 
     def __init__(self, fitter: Fitter, queue: str) -> None:
-        super().__init__(Courier(fitter.recorder, queue), fitter.run_dir, fitter.schema,
-                         checkpoints=False)  # fmt: skip
-        self.recorder.folder = fitter.run_dir  # in the study process: its own folder
+        courier = Courier(fitter.recorder, queue, fitter.run_dir)  # here: the run's own folder
+        super().__init__(courier, fitter.run_dir, fitter.schema, checkpoints=False)
         found = {k: k.checkpoint(fitter.run_dir) for k in fitter.done}
         self.carried = {k: p.read_bytes() for k, p in found.items() if p.exists()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        run_id = self.recorder.run_id
-        if run_id not in _folders:
-            _folders[run_id] = tempfile.TemporaryDirectory(prefix=f"course-{run_id}-")
-        self.run_dir = self.recorder.folder = Path(_folders[run_id].name)
+        queue = self.recorder.queue  # one per study's block: no checkpoint of an earlier run
+        if queue not in _folders:
+            _folders[queue] = tempfile.TemporaryDirectory(prefix=f"{queue}-")
+        self.run_dir = self.recorder.folder = Path(_folders[queue].name)
         self.recorder.ledger_path = self.run_dir / "no-ledger"  # Fitter.begin checks its disk
         for key, checkpoint in self.carried.items():
             path = key.checkpoint(self.run_dir)
@@ -173,8 +190,11 @@ def _abandoned() -> bool:
     return task is None or task.state in ("cancelled", "released", "forgotten")
 
 
-def _call(function: Callable[..., None], fitter: Fitter, *args: Any) -> None:
-    function(fitter, *args)
+def _call(function: Callable[..., Any], *args: Any) -> Any:
+    """A task: `function(*args)`, on a worker that `Prepare` did not refuse."""
+    if _refused:
+        raise CourseError(_refused[0])
+    return function(*args)
 
 
 class Cluster:
@@ -182,30 +202,43 @@ class Cluster:
 
     def __init__(self, where: str, backend: str, preload: tuple[str, ...] = ()) -> None:
         self.address = where
+        self._writing: tuple[Recorder, list[BaseException]] | None = None  # `receiving`'s
         try:
             # the default client: joblib's Dask backend and a worker's queue find it
             self.client = Client(where, timeout=CONNECT_SECONDS)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:  # ValueError: not an address
             raise CourseError(f"--cluster {where}: no Dask scheduler answers there "
-                              f"({type(error).__name__}); start one with "
-                              "`dask scheduler`") from None  # fmt: skip
+                              f"({error}); start one with `dask scheduler`") from None  # fmt: skip
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+            threads = self.client.nthreads()  # every worker's (scheduler_info may truncate)
+            if set(threads.values()) != {1}:
+                raise CourseError(f"--cluster {where}: a worker runs {max(threads.values())} "
+                                  "threads; fits sharing a process would share Keras' seed, "
+                                  "so start each worker with `--nthreads 1`")  # fmt: skip
+            self.client.register_plugin(Prepare(backend, preload))
         except TimeoutError:
             self.client.close()
             raise CourseError(f"--cluster {where}: no worker joined the scheduler in "
                               f"{WORKERS_SECONDS} s; start one with `dask worker {where} "
                               "--nthreads 1`") from None  # fmt: skip
-        threads = {w["nthreads"] for w in self.client.scheduler_info()["workers"].values()}
-        if threads != {1}:
+        except CourseError:
             self.client.close()
-            raise CourseError(f"--cluster {where}: a worker runs {max(threads)} threads; fits "
-                              "sharing a process would share Keras' seed, so start each worker "
-                              "with `--nthreads 1`")  # fmt: skip
-        self.client.register_plugin(Prepare(backend, preload))
+            raise
+        except Exception as error:  # a worker that cannot import the course, say
+            self.client.close()
+            raise CourseError(f"--cluster {where}: preparing the workers failed: "
+                              f"{type(error).__name__}: {error}") from None  # fmt: skip
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):  # a scheduler already gone
+            self.client.unregister_worker_plugin(Prepare.name)
         self.client.close()
+
+    @property
+    def size(self) -> int:
+        """How many workers the scheduler has now."""
+        return len(self.client.nthreads())
 
     @contextmanager
     def receiving(self, fitter: Fitter) -> Iterator[RemoteFitter]:
@@ -221,10 +254,8 @@ class Cluster:
         def write(ledger: Ledger) -> None:
             for blob in queue.get(batch=True):
                 record, checkpoint = pickle.loads(blob)
-                if checkpoint is not None:
-                    path = record.key.checkpoint(fitter.run_dir)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(checkpoint)
+                if checkpoint is not None:  # a kill mid-write leaves the old file whole
+                    write_atomic(record.key.checkpoint(fitter.run_dir), checkpoint)
                 ledger.record(recorder.run_id, record)  # one row per fit, a repeat replaces it
                 recorder.advance(record.key, record.outcome.val_accuracy)
 
@@ -236,46 +267,68 @@ class Cluster:
                     write(ledger)
                     if stopping:
                         return
-            except BaseException as error:  # raised in the study's thread, below
+            except BaseException as error:  # raised in the study's thread (`_check`)
                 failed.append(error)
             finally:
                 ledger.close()
 
         thread = threading.Thread(target=collect, name=f"receive {name}", daemon=True)
         thread.start()
+        self._writing = (recorder, failed)
         try:
             yield RemoteFitter(fitter, name)
         finally:
             stop.set()
             thread.join()
+            self._writing = None
+            with contextlib.suppress(Exception):
+                queue.close()
         if failed:
             raise failed[0]
 
-    @property
-    def size(self) -> int:
-        """How many workers the scheduler has now."""
-        return len(self.client.scheduler_info()["workers"])
+    def _check(self) -> None:
+        """Stop at once if the records cannot be written, not after every fit has run."""
+        if self._writing is not None and self._writing[1]:
+            raise self._writing[1][0]
+
+    def written(self, key: FitKey) -> None:
+        """Wait until the fit under `key` is in the ledger (a task's record is queued before
+        the task ends, and written here within a poll)."""
+        assert self._writing is not None, "inside `receiving` only"
+        while key not in self._writing[0].done:
+            self._check()
+            time.sleep(POLL_SECONDS / 4)
 
     def relay(self, trial: Any, function: Callable[..., Any], *args: Any) -> Any:
         """`function(*args, stand_in)` on a worker, where `stand_in` (a `RelayTrial`) relays
-        to `trial` here: its reports, and `trial.should_prune()`'s answers back."""
+        to `trial` here: its reports, and `trial.should_prune()`'s answers back. A step
+        reported again (the fit restarted on another worker) gets the answer it got before."""
         stand_in = RelayTrial(trial.number, f"course-trial-{uuid.uuid4().hex[:12]}")
         reports, answers = Queue(f"{stand_in.name}-reports"), Queue(f"{stand_in.name}-answers")
-        future = self.client.submit(function, *args, stand_in, pure=False)
-        while True:
-            try:
-                value, step = reports.get(timeout=POLL_SECONDS)
-            except TimeoutError:
-                if future.done():  # a fit that waits for an answer is never done
-                    return future.result()
-                continue
-            trial.report(value, step)
-            answers.put((step, trial.should_prune()))
+        future = self.client.submit(_call, function, *args, stand_in, pure=False)
+        given: dict[int, bool] = {}
+        try:
+            while True:
+                self._check()
+                try:
+                    value, step = reports.get(timeout=POLL_SECONDS)
+                except TimeoutError:
+                    if future.done():  # a fit that waits for an answer is never done
+                        return future.result()
+                    continue
+                if step not in given:
+                    trial.report(value, step)
+                    given[step] = trial.should_prune()
+                answers.put((step, given[step]))
+        finally:
+            for queue in (reports, answers):
+                with contextlib.suppress(Exception):
+                    queue.close()
 
     def map(self, function: Callable[[Any], Any], items: list[Any]) -> Iterator[tuple[Any, Any]]:
         """`function(item)` for every item, each a task of its own; yields (item, result) as
         each finishes, for the study process to record."""
-        futures = {self.client.submit(function, item, pure=False): item for item in items}
+        futures = {self.client.submit(_call, function, item, pure=False): item for item in items}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -290,6 +343,7 @@ class Cluster:
             run_id = fitter.recorder.run_id
             futures = [self.client.submit(_call, function, remote, *sent, *call, pure=False,
                                           key=f"{run_id}-{n}-{uuid.uuid4().hex[:6]}")
-                       for n, call in zip(itertools.count(), calls)]  # fmt: skip
+                       for n, call in enumerate(calls)]  # fmt: skip
             for future in as_completed(futures):
+                self._check()
                 future.result()  # a fit's error, raised here

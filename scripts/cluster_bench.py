@@ -3,8 +3,10 @@ N single-threaded workers, for each N asked; wall seconds and whether the fits a
 
 The workload is `course run-all --profile quick --only grid-search-cv --only cv-study`: the
 scikit-learn search under joblib's Dask backend and the CV study's fits as Dask tasks. Each
-setup runs from scratch in its own folder; the scheduler and workers listen on 127.0.0.1 with
-no dashboard, and are stopped after each setup. It writes docs/generated/data/cluster.csv,
+setup runs from scratch in its own folder, after an untimed warm-up run that fills JAX's
+compilation cache (so no setup pays for compiling what another left there); the scheduler and
+workers listen on 127.0.0.1 with no dashboard, and are stopped after each setup. Offline, set
+COURSE_DATA_URL to a local copy of the dataset. It writes docs/generated/data/cluster.csv,
 which `course report` turns into the table of the "Beyond one machine" page.
 
     python scripts/cluster_bench.py                    # one process, then 1 and 2 workers
@@ -68,7 +70,10 @@ def _on_cluster(folder: Path, workers: int) -> float:
         for process in started:
             process.terminate()
         for process in started:
-            process.wait()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def main() -> None:
@@ -78,6 +83,7 @@ def main() -> None:
     cpus = os.cpu_count() or 1
     rows = []
     with tempfile.TemporaryDirectory(prefix="cluster-bench-") as tmp:
+        _study(Path(tmp) / "warm-up")  # fills JAX's compilation cache, which every setup reads
         base = Path(tmp) / "one-process"
         seconds = _study(base)
         rows.append({"setup": "one process", "workers": 0, "cpus": cpus,

@@ -50,9 +50,10 @@ def _dask(*args: str, log: Path) -> subprocess.Popen[bytes]:
 
 
 @contextmanager
-def cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen]]]:
-    """A scheduler and `workers` single-threaded workers without nannies (a SIGKILL ends a
-    worker for good), all on the loopback, with no dashboard; yields the address and the
+def cluster(folder: Path, workers: int = 2,
+            threads: int = 1) -> Iterator[tuple[str, list[subprocess.Popen]]]:  # fmt: skip
+    """A scheduler and `workers` workers of `threads` threads without nannies (a SIGKILL ends
+    a worker for good), all on the loopback, with no dashboard; yields the address and the
     worker processes, and stops everything on the way out."""
     from distributed import Client
 
@@ -62,7 +63,8 @@ def cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list[subproce
                      "--no-dashboard", log=folder / "scheduler.log")]  # fmt: skip
     try:
         time.sleep(1)
-        started += [_dask("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+        started += [_dask("worker", address, "--nthreads", str(threads), "--no-nanny",
+                          "--no-dashboard",
                           "--host", "127.0.0.1", "--name", f"w{n}",
                           log=folder / f"worker-{n}.log") for n in range(workers)]  # fmt: skip
         with Client(address, timeout=30) as client:
@@ -243,3 +245,14 @@ def test_the_pages_table_reads_the_cluster_benchmark() -> None:
     text = cluster_bench(bench)
     assert "| 2 Dask workers | 40.0 | 1.50x | 57 | yes |" in text
     assert "Measured on 16 CPUs" in text
+
+
+def test_a_worker_of_two_threads_is_refused_in_one_line(
+    workdir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with cluster(tmp_path_factory.mktemp("dask"), workers=1, threads=2) as (address, _):
+        proc = run_course("run", "grid-loop", "--profile", "quick", "--cluster", address,
+                          cwd=workdir)  # fmt: skip
+    line = error_line(proc)
+    assert "a worker runs 2 threads" in line and "--nthreads 1" in line
+    assert not (workdir / "runs" / "ledger.sqlite").exists()

@@ -277,7 +277,7 @@ def optimize_on_cluster(job: Job, study: optuna.Study, trials: int, total: int,
     with cluster.receiving(job.fitter) as remote:
         relayed = RelayedJob(job.profile, job.settings, job.fitter, job.arrays, cluster,
                              replace(job, fitter=remote))  # fmt: skip
-        relayed.optimize(study, trials, total, threads=cluster.size)
+        relayed.optimize(study, trials, total, threads=max(1, cluster.size))
 
 
 @dataclass(frozen=True)
@@ -289,8 +289,14 @@ class RelayedJob(Job):
     sent: Job | None = None
 
     def train(self, trial: Any, params: dict[str, Any]) -> tuple[FitOutcome, bool]:
+        """The fit on a worker, then its ledger row here: Optuna hears of it after the ledger,
+        as on one machine, so a resume finds every told trial's fit."""
+        from course.records import FitKey
+
         assert self.cluster is not None and self.sent is not None
-        return self.cluster.relay(trial, _train, self.sent, params)
+        result = self.cluster.relay(trial, _train, self.sent, params)
+        self.cluster.written(FitKey(trial.number))
+        return result
 
 
 def _train(job: Job, params: dict[str, Any], trial: Any) -> tuple[FitOutcome, bool]:

@@ -477,8 +477,9 @@ def cluster_bench(bench: pd.DataFrame | None) -> str:
     return table(["setup", "seconds", "speed-up", "fits", "the same fits as one process"],
                  rows) + (
         f"\nMeasured on {int(bench['cpus'].iloc[0])} CPUs: `course run-all --profile quick "
-        "--only grid-search-cv --only cv-study`, the whole command, each setup from scratch, "
-        "the scheduler and the workers on the same machine as the study.\n"
+        "--only grid-search-cv --only cv-study`, the whole command, each setup from scratch after "
+        "a warm-up run that filled JAX's compilation cache, the scheduler and the workers on "
+        "the same machine as the study.\n"
     )  # fmt: skip
 
 
