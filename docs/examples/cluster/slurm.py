@@ -5,7 +5,7 @@ constraints.txt -e .`, the same on every node), then start the study from anothe
 the address it prints. Each job is one worker with one thread, as the course needs.
 
     pip install dask-jobqueue
-    python docs_src/cluster/slurm.py --jobs 16
+    python docs/examples/cluster/slurm.py --jobs 16
 """
 
 import argparse
