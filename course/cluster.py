@@ -25,7 +25,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +239,7 @@ class Cluster:
         """How many workers the scheduler has now."""
         return len(self.client.nthreads())
 
-    @contextmanager
+    @contextlib.contextmanager
     def receiving(self, fitter: Fitter) -> Iterator[RemoteFitter]:
         """While the block runs, the run's fits arrive from the workers (and from the study
         process itself, where a library fits there) and are written here, one thread, one

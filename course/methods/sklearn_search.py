@@ -157,22 +157,23 @@ def run_search(ctx: Context, search: BaseSearchCV, candidates: list[Params],
     folds = [train for train, _ in search.cv.split(split.x_dev, split.y_dev)]
     locator = FitLocator(ctx, candidates, folds, rounds)
     search.estimator.set_params(**{f"{STEP}__locator": locator})
-    search.set_params(error_score="raise", n_jobs=ctx.workers)  # n_jobs: `--workers` processes
+    # n_jobs: `--workers` processes, or as many at once as the cluster has workers
+    search.set_params(error_score="raise", n_jobs=-1 if ctx.cluster else ctx.workers)
     from joblib import parallel_config
 
-    from course import workers  # each joblib worker runs its setup first (no core to pin)
+    from course import workers  # each joblib worker runs its setup first
 
-    setup = {"initializer": workers.setup, "initargs": (None, ("scikeras.wrappers",))}
     with contextlib.ExitStack() as stack:
         if ctx.cluster is not None:  # every fit a task on the Dask workers, recorded here
             stack.enter_context(parallel_config("dask"))
-            search.set_params(n_jobs=-1)  # as many at once as the cluster has workers
             locator.fitter = stack.enter_context(ctx.cluster.receiving(locator.fitter))
         else:
-            stack.enter_context(parallel_config("loky", **setup))
-        if ctx.cluster is None and ctx.workers > 1:  # the workers' fits as the ledger has them
-            stack.enter_context(locator.fitter.recorder.following())
-            stack.callback(_end_joblib_workers)  # not idle for minutes beside the next method
+            setup = (None, ("scikeras.wrappers",))  # no core to pin; scikeras loaded first
+            stack.enter_context(parallel_config("loky", initializer=workers.setup,
+                                                initargs=setup))  # fmt: skip
+            if ctx.workers > 1:  # the workers' fits as the ledger has them
+                stack.enter_context(locator.fitter.recorder.following())
+                stack.callback(_end_joblib_workers)  # not idle for minutes beside the next one
         search.fit(split.x_dev, split.y_dev)
 
     results = search.cv_results_
